@@ -21,7 +21,7 @@ type Config struct {
 	SMTPSAddr string // submission with implicit TLS (SES's 2465)
 	MXAddr    string // inbound mail
 	Region    string
-	PublicURL string // base of links in verification mail and tracking
+	PublicURL string // base of links in verification mail and tracking; "" = http://<bound HTTP address>
 	Hostname  string // EHLO name and Message-ID domain
 	DNSServer string // resolver for MX/TXT/CNAME, host:port; "" = system
 	DNSAddr   string // Sesame's authoritative DKIM-zone responder
@@ -122,9 +122,7 @@ func (c *Config) finish() error {
 		c.DKIMZone = "dkim." + c.Hostname
 	}
 	c.DKIMZone = strings.TrimSuffix(strings.ToLower(c.DKIMZone), ".")
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.HTTPAddr
-	}
+	// An empty PublicURL is derived from the bound HTTP address at start.
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
