@@ -192,7 +192,7 @@ func (s *Service) SendCustomVerification(ctx context.Context, account, email, te
 	if ok, err := s.Verified(ctx, account, t.FromAddress); err != nil {
 		return "", err
 	} else if !ok {
-		return "", fault.New(fault.FromNotVerified, "Email address %s is not verified.", t.FromAddress)
+		return "", fault.Named(fault.FromNotVerified, t.FromAddress, "Email address %s is not verified.", t.FromAddress)
 	}
 	return s.requestEmail(ctx, account, email, t, "SendCustomVerificationEmail")
 }

@@ -120,7 +120,7 @@ func (s *Service) requireVerifiedFrom(ctx context.Context, account, from string)
 		return err
 	}
 	if !ok {
-		return fault.New(fault.FromNotVerified, "Email address %s is not verified.", from)
+		return fault.Named(fault.FromNotVerified, from, "Email address %s is not verified.", from)
 	}
 	return nil
 }

@@ -1,0 +1,47 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/sesamehq/sesame/internal/store"
+)
+
+// bucket is SES's statistics interval.
+const bucket = 15 * time.Minute
+
+// DataPoint is one 15-minute bucket of v1 GetSendStatistics.
+type DataPoint struct {
+	Timestamp        time.Time
+	DeliveryAttempts int64
+	Bounces          int64
+	Complaints       int64
+	Rejects          int64
+}
+
+// Statistics returns the account's sending in 15-minute buckets over the
+// last two weeks (SES-BEHAVIOR §6.2), counted per recipient, oldest first.
+// Sesame's own mail (verification requests) is not counted.
+func (q *Queue) Statistics(ctx context.Context, account string) ([]DataPoint, error) {
+	since := q.now().Add(-14 * 24 * time.Hour)
+	size := bucket.Milliseconds()
+	rows, err := q.db.Read().QueryContext(ctx, `SELECT (m.created_at / ?) * ? AS b, count(*), COALESCE(SUM(d.state = 'bounced'), 0)
+		FROM deliveries d JOIN messages m ON m.id = d.message_id
+		WHERE m.account_id = ? AND m.system = 0 AND m.created_at > ?
+		GROUP BY b ORDER BY b`, size, size, account, store.Millis(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DataPoint
+	for rows.Next() {
+		var p DataPoint
+		var at int64
+		if err := rows.Scan(&at, &p.DeliveryAttempts, &p.Bounces); err != nil {
+			return nil, err
+		}
+		p.Timestamp = store.FromMillis(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
