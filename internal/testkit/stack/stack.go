@@ -78,7 +78,9 @@ func SinkOptions(opts ...smtpsink.Option) Option {
 func DataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 
 // Configure edits the configuration before start.
-func Configure(f func(*config.Config)) Option { return func(o *options) { o.mutate = append(o.mutate, f) } }
+func Configure(f func(*config.Config)) Option {
+	return func(o *options) { o.mutate = append(o.mutate, f) }
+}
 
 // Start starts a stack; everything stops at the end of the test.
 func Start(t testing.TB, opts ...Option) *Stack {
