@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesamehq/sesame/internal/dns"
+	"github.com/sesamehq/sesame/internal/mail"
 	"github.com/sesamehq/sesame/internal/store"
 )
 
@@ -258,7 +259,7 @@ func (s *Service) byodkimRecord(id *Identity) (string, error) {
 	if err != nil || len(keys) == 0 {
 		return "", fmt.Errorf("BYODKIM key unusable: %v", err)
 	}
-	return PublicKeyRecord(keys[0].Key.Public())
+	return mail.PublicKeyRecord(keys[0].Key.Public())
 }
 
 // dkimKeyOf returns the p= tag of a DKIM key record, without spaces.

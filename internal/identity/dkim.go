@@ -4,16 +4,14 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"database/sql"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/sesamehq/sesame/internal/fault"
+	"github.com/sesamehq/sesame/internal/mail"
 	"github.com/sesamehq/sesame/internal/store"
 )
 
@@ -43,9 +41,9 @@ func (s *Service) setupDKIM(id *Identity, o *DKIMOptions) ([]dkimKey, error) {
 		if o.PrivateKey == "" || o.Selector == "" {
 			return nil, fault.New(fault.InvalidParameter, "DomainSigningSelector and DomainSigningPrivateKey must be given together.")
 		}
-		key, err := ParsePrivateKey(o.PrivateKey)
+		key, err := mail.ParseBYODKIMKey(o.PrivateKey)
 		if err != nil {
-			return nil, err
+			return nil, fault.New(fault.InvalidParameter, "Invalid DomainSigningPrivateKey: %v.", err)
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(key)
 		if err != nil {
@@ -86,7 +84,7 @@ func (s *Service) easyDKIM(id *Identity, length string, tokens []string) ([]dkim
 	}
 	keys := make([]dkimKey, len(tokens))
 	for i, t := range tokens {
-		k, err := rsa.GenerateKey(rand.Reader, bits)
+		k, err := mail.GenerateRSAKey(bits)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +92,7 @@ func (s *Service) easyDKIM(id *Identity, length string, tokens []string) ([]dkim
 		if err != nil {
 			return nil, err
 		}
-		rec, err := PublicKeyRecord(k.Public())
+		rec, err := mail.PublicKeyRecord(k.Public())
 		if err != nil {
 			return nil, err
 		}
@@ -214,47 +212,4 @@ func (s *Service) keysOf(ctx context.Context, id *Identity) ([]SigningKey, error
 		return nil, err
 	}
 	return []SigningKey{{Domain: id.Name, Selector: token, Key: k.(crypto.Signer)}}, nil
-}
-
-// ParsePrivateKey reads a BYODKIM private key as SES takes it: base64 of a
-// PKCS#1 (or PKCS#8) DER RSA key, PEM armour allowed, 1024 to 2048 bits.
-func ParsePrivateKey(s string) (crypto.Signer, error) {
-	bad := func(why string) error {
-		return fault.New(fault.InvalidParameter, "Invalid DomainSigningPrivateKey: %s.", why)
-	}
-	var der []byte
-	if block, _ := pem.Decode([]byte(s)); block != nil {
-		der = block.Bytes
-	} else {
-		var err error
-		der, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
-		if err != nil {
-			return nil, bad("not base64")
-		}
-	}
-	var key *rsa.PrivateKey
-	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		key = k
-	} else if k8, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		rk, ok := k8.(*rsa.PrivateKey)
-		if !ok {
-			return nil, bad("only RSA keys are supported")
-		}
-		key = rk
-	} else {
-		return nil, bad("not a PKCS#1 or PKCS#8 RSA private key")
-	}
-	if n := key.N.BitLen(); n < 1024 || n > 2048 {
-		return nil, bad(fmt.Sprintf("key length %d bits is outside 1024 to 2048", n))
-	}
-	return key, nil
-}
-
-// PublicKeyRecord is the DKIM TXT record of a public key (RFC 6376 §3.6.1).
-func PublicKeyRecord(pub crypto.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", err
-	}
-	return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der), nil
 }
