@@ -115,6 +115,11 @@ func (a *App) Start(ctx context.Context) error {
 	a.Identities = identity.New(identity.Config{Region: cfg.Region, PublicURL: a.publicURL, Zone: cfg.DKIMZone, Hostname: cfg.Hostname,
 		FirstCheck: cfg.VerifyInterval}, db, resolver, a.now, a.log.With("component", "identity"))
 	a.Queue = queue.New(db, a.now)
+	if n, err := a.Queue.ReleaseLeases(ctx); err != nil {
+		return fmt.Errorf("queue: %w", err)
+	} else if n > 0 {
+		a.log.Info("queue: resuming deliveries interrupted by the last stop", "deliveries", n)
+	}
 	a.Sending = sending.New(sending.Config{Region: cfg.Region, Hostname: cfg.Hostname}, db, a.Accounts, a.Identities, a.Queue, a.now, a.log)
 	a.Identities.SetMailer(a.Sending)
 

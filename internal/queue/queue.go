@@ -226,3 +226,21 @@ func (q *Queue) SaveDKIM(ctx context.Context, id string, sig []byte) error {
 		return err
 	})
 }
+
+// ReleaseLeases makes every leased delivery due now. With the embedded store
+// one process owns the queue, so at start any lease still held belongs to a
+// process that died mid-delivery; waiting for it to run out would delay that
+// mail by a whole lease. Returns how many deliveries were released.
+func (q *Queue) ReleaseLeases(ctx context.Context) (int64, error) {
+	var n int64
+	err := q.db.Write(ctx, func(tx *store.Tx) error {
+		now := store.Millis(q.now())
+		r, err := tx.Exec("UPDATE deliveries SET next_at = ?, lease_until = 0 WHERE state = 'queued' AND lease_until > ?", now, now)
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -49,7 +49,7 @@ type Handler struct {
 // New returns the API handler. principal maps a verified access key to its
 // account.
 func New(verifier *sigv4.Verifier, principal func(context.Context, string) (Principal, error), v1 v1wire.Service, v2 v2wire.Service, log *slog.Logger) (*Handler, error) {
-	router, err := restjson.NewRouter(v2wire.Operations())
+	router, err := restjson.NewRouter(append(v2wire.Operations(), v2wire.RouteAliases()...))
 	if err != nil {
 		return nil, err
 	}
