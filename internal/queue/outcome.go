@@ -75,6 +75,8 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 			}
 		}
 		if len(delayed) > 0 {
+			// Wake an idle worker: the retry may be due before it would look.
+			tx.AfterCommit(q.poke)
 			d := delayEvent{Timestamp: ts, DelayType: delayed[0].DelayType, ExpirationTime: delayed[0].ExpiresAt.UTC().Format("2006-01-02T15:04:05.000Z"),
 				ReportingMTA: reportingMTA}
 			for _, r := range delayed {
