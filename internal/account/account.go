@@ -240,6 +240,9 @@ func (s *Service) LookupKey(ctx context.Context, id string) (Key, error) {
 // PutDetails records a production-access request (v2 PutAccountDetails). A
 // second request while one is under review is a conflict, as in SES.
 func (s *Service) PutDetails(ctx context.Context, id string, d Details) error {
+	if _, err := s.Get(ctx, id); err != nil {
+		return err
+	}
 	body, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -300,13 +303,6 @@ func (s *Service) update(ctx context.Context, id, query string, args ...any) err
 		_, err := tx.Exec(query, args...)
 		return err
 	})
-	if err == nil {
-		s.mu.Lock()
-		if m := s.meters[id]; m != nil {
-			m.stale = true // limits changed: reload them on next charge
-		}
-		s.mu.Unlock()
-	}
 	return err
 }
 

@@ -17,8 +17,6 @@ const window = 24 * time.Hour
 // the check and the count are one atomic step: no burst of concurrent sends
 // can slip past the limits. The mutex only guards readers (Quota).
 type meter struct {
-	loaded  bool
-	stale   bool
 	max24h  int64
 	rate    float64
 	tokens  float64   // rate bucket: recipients that may go now (may be negative: debt)
@@ -42,15 +40,27 @@ type meter struct {
 func (s *Service) Charge(tx *store.Tx, accountID string, rcpts, quotaRcpts int, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The limits are read in the transaction on every charge (a primary-key
+	// read), so an operator's change — from this process or `sesame admin`
+	// in another — applies to the next message.
+	var max24h int64
+	var rate float64
+	if err := tx.QueryRow("SELECT max_24h, max_rate FROM accounts WHERE id = ?", accountID).Scan(&max24h, &rate); err != nil {
+		return err
+	}
 	m := s.meters[accountID]
-	if m == nil || !m.loaded || m.stale {
-		fresh, err := s.loadMeter(tx, accountID, now, m)
+	if m == nil {
+		fresh, err := s.loadMeter(tx, accountID, now, rate)
 		if err != nil {
 			return err
 		}
 		m = fresh
 		s.meters[accountID] = m
 	}
+	if m.rate != rate {
+		m.rate, m.tokens = rate, min(m.tokens, rate)
+	}
+	m.max24h = max24h
 	m.expire(now)
 	m.refill(now)
 	need := float64(rcpts)
@@ -76,17 +86,9 @@ func (s *Service) Charge(tx *store.Tx, accountID string, rcpts, quotaRcpts int, 
 	return nil
 }
 
-// loadMeter reads the account's limits and its last 24 hours of counts.
-func (s *Service) loadMeter(tx *store.Tx, accountID string, now time.Time, old *meter) (*meter, error) {
-	m := &meter{minutes: map[int64]int64{}, last: now, loaded: true}
-	if err := tx.QueryRow("SELECT max_24h, max_rate FROM accounts WHERE id = ?", accountID).Scan(&m.max24h, &m.rate); err != nil {
-		return nil, err
-	}
-	m.tokens = m.rate
-	if old != nil && old.loaded {
-		// Limits changed: keep what was spent of the bucket.
-		m.tokens, m.last = math.Min(old.tokens, m.rate), old.last
-	}
+// loadMeter reads the account's last 24 hours of counts.
+func (s *Service) loadMeter(tx *store.Tx, accountID string, now time.Time, rate float64) (*meter, error) {
+	m := &meter{minutes: map[int64]int64{}, last: now, rate: rate, tokens: rate}
 	rows, err := tx.Query("SELECT minute, n FROM send_counts WHERE account_id = ? AND minute > ?", accountID, now.Add(-window).Unix()/60)
 	if err != nil {
 		return nil, err

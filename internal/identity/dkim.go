@@ -49,7 +49,8 @@ func (s *Service) setupDKIM(id *Identity, o *DKIMOptions) ([]dkimKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		id.DKIM = DKIM{Origin: OriginExternal, Status: Pending, Enabled: true, Tokens: []string{o.Selector}, Selector: strings.ToLower(o.Selector), privateKey: der}
+		selector := strings.ToLower(o.Selector)
+		id.DKIM = DKIM{Origin: OriginExternal, Status: Pending, Enabled: true, Tokens: []string{selector}, Selector: selector, privateKey: der}
 		if id.Status != Success {
 			id.Status = Pending
 		}

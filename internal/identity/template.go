@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
-	"strings"
 
 	"github.com/sesamehq/sesame/internal/fault"
 	"github.com/sesamehq/sesame/internal/store"
@@ -70,14 +69,17 @@ func (s *Service) CreateTemplate(ctx context.Context, account string, t Template
 			return err
 		}
 		var exists int
-		tx.QueryRow("SELECT 1 FROM custom_verification_templates WHERE account_id = ? AND name = ?", account, t.Name).Scan(&exists)
-		if exists == 1 {
+		err := tx.QueryRow("SELECT count(*) FROM custom_verification_templates WHERE account_id = ? AND name = ?", account, t.Name).Scan(&exists)
+		if err != nil {
+			return err
+		}
+		if exists > 0 {
 			return fault.Named(fault.AlreadyExists, t.Name, "Custom verification email template %s already exists.", t.Name)
 		}
 		if n >= MaxTemplates {
 			return fault.New(fault.LimitExceeded, "Maximum number of custom verification email templates (%d) reached.", MaxTemplates)
 		}
-		_, err := tx.Exec(`INSERT INTO custom_verification_templates(account_id, name, from_address, subject, content, success_url, failure_url, created_at)
+		_, err = tx.Exec(`INSERT INTO custom_verification_templates(account_id, name, from_address, subject, content, success_url, failure_url, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, account, t.Name, t.FromAddress, t.Subject, t.Content, t.SuccessURL, t.FailureURL, store.Millis(s.now()))
 		return err
 	})
@@ -164,7 +166,7 @@ func (s *Service) ListTemplates(ctx context.Context, account, after string, limi
 // DeleteTemplate removes a template; deleting an absent one succeeds, as in SES v1.
 func (s *Service) DeleteTemplate(ctx context.Context, account, name string) (existed bool, err error) {
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		r, err := tx.Exec("DELETE FROM custom_verification_templates WHERE account_id = ? AND name = ?", account, strings.TrimSpace(name))
+		r, err := tx.Exec("DELETE FROM custom_verification_templates WHERE account_id = ? AND name = ?", account, name)
 		if err != nil {
 			return err
 		}
