@@ -133,7 +133,7 @@ func (s *Service) CheckNow(ctx context.Context, account, name string) (*Identity
 			dkimF = nil
 		}
 		s.apply(cur, now, dkimF, txtF, mailF)
-		if err := save(tx, cur); err != nil {
+		if err := s.save(tx, cur); err != nil {
 			return err
 		}
 		out = cur

@@ -69,9 +69,10 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 
-	kick chan struct{} // wakes the checker
-	zone sync.Map      // token → public record
-	wg   sync.WaitGroup
+	cache cache
+	kick  chan struct{} // wakes the checker
+	zone  sync.Map      // token → public record
+	wg    sync.WaitGroup
 }
 
 // New returns the identity service. SetMailer must be called before any
@@ -148,7 +149,7 @@ func (s *Service) Create(ctx context.Context, account, name string, o CreateOpti
 		} else if cur != nil {
 			return fault.Named(fault.AlreadyExists, name, "Email identity %s already exist.", name)
 		}
-		if err := save(tx, id); err != nil {
+		if err := s.save(tx, id); err != nil {
 			return err
 		}
 		if err := insertKeys(tx, account, name, keys); err != nil {
@@ -237,7 +238,7 @@ func (s *Service) sendVerification(ctx context.Context, id *Identity, t *Templat
 		id.Status = Pending
 		id.pendingSince = id.emailSentAt
 	}
-	if err := s.db.Write(ctx, func(tx *store.Tx) error { return save(tx, id) }); err != nil {
+	if err := s.db.Write(ctx, func(tx *store.Tx) error { return s.save(tx, id) }); err != nil {
 		return "", err
 	}
 	link := s.cfg.PublicURL + "/verify-email?" + linkQuery(id.AccountID, id.Name, id.emailToken)
@@ -280,7 +281,7 @@ func (s *Service) VerifyDomainIdentity(ctx context.Context, account, domain stri
 			id.Status, id.pendingSince = Pending, now
 		}
 		token = id.VerificationToken
-		if err := save(tx, id); err != nil {
+		if err := s.save(tx, id); err != nil {
 			return err
 		}
 		return schedule(tx, account, domain, store.Millis(now))
@@ -322,7 +323,7 @@ func (s *Service) VerifyDomainDkim(ctx context.Context, account, domain string) 
 		if _, err := tx.Exec("DELETE FROM dkim_keys WHERE account_id = ? AND identity = ?", account, domain); err != nil {
 			return err
 		}
-		if err := save(tx, id); err != nil {
+		if err := s.save(tx, id); err != nil {
 			return err
 		}
 		if err := insertKeys(tx, account, domain, keys); err != nil {
@@ -410,6 +411,8 @@ func (s *Service) Delete(ctx context.Context, account, name string) (bool, error
 			return err
 		}
 		existed, tokens = true, id.DKIM.Tokens
+		s.cache.invalidate(account, name)
+		tx.AfterCommit(func() { s.cache.invalidate(account, name) })
 		if _, err := tx.Exec("DELETE FROM dkim_keys WHERE account_id = ? AND identity = ?", account, name); err != nil {
 			return err
 		}
@@ -489,7 +492,7 @@ func (s *Service) PutDkimSigningAttributes(ctx context.Context, account, name, o
 		if _, err := tx.Exec("DELETE FROM dkim_keys WHERE account_id = ? AND identity = ?", account, name); err != nil {
 			return err
 		}
-		if err := save(tx, id); err != nil {
+		if err := s.save(tx, id); err != nil {
 			return err
 		}
 		if err := insertKeys(tx, account, name, keys); err != nil {
@@ -547,7 +550,7 @@ func (s *Service) modify(ctx context.Context, account, name string, f func(*Iden
 		if err := f(id); err != nil {
 			return err
 		}
-		return save(tx, id)
+		return s.save(tx, id)
 	})
 }
 
@@ -607,11 +610,11 @@ func (s *Service) ConfirmEmail(ctx context.Context, account, name, token string)
 				id.Status = Failed
 			}
 			id.emailToken = ""
-			return save(tx, id)
+			return s.save(tx, id)
 		}
 		id.Status, id.emailToken, ok = Success, "", true
 		id.LastSuccessAt = s.now().UTC()
-		return save(tx, id)
+		return s.save(tx, id)
 	})
 	if err != nil || tmpl == "" {
 		return "", ok, err

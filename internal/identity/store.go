@@ -44,8 +44,11 @@ func scanIdentity(row scanner) (*Identity, error) {
 	return &i, nil
 }
 
-// save writes the whole identity row (insert or replace).
-func save(tx *store.Tx, i *Identity) error {
+// save writes the whole identity row (insert or replace) and drops the
+// cached copy once the write commits.
+func (s *Service) save(tx *store.Tx, i *Identity) error {
+	s.cache.invalidate(i.AccountID, i.Name)
+	tx.AfterCommit(func() { s.cache.invalidate(i.AccountID, i.Name) })
 	var tags string
 	if len(i.Tags) > 0 {
 		b, err := json.Marshal(i.Tags)
@@ -91,13 +94,22 @@ func load(tx *store.Tx, account, name string) (*Identity, error) {
 
 // get reads one identity; nil, nil when absent.
 func (s *Service) get(ctx context.Context, account, name string) (*Identity, error) {
+	if i, ok := s.cache.lookup(account, name); ok {
+		if i != nil {
+			s.view(i)
+		}
+		return i, nil
+	}
+	gen := s.cache.gen.Load()
 	i, err := scanIdentity(s.db.Read().QueryRowContext(ctx, "SELECT "+columns+" FROM identities WHERE account_id = ? AND name = ?", account, name))
 	if errors.Is(err, sql.ErrNoRows) {
+		s.cache.store(account, name, nil, gen)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	s.cache.store(account, name, i, gen)
 	s.view(i)
 	return i, nil
 }
