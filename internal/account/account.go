@@ -77,6 +77,18 @@ type Service struct {
 
 	mu     sync.Mutex
 	meters map[string]*meter // account id → sending meter
+
+	cached sync.Map // account id → cachedAccount, read on every send
+}
+
+// accountTTL bounds how stale a cached account may be: changes made by this
+// process invalidate at once; `sesame admin` in another process is seen
+// within this time.
+const accountTTL = time.Second
+
+type cachedAccount struct {
+	a  Account
+	at time.Time
 }
 
 // New returns the account service. In dev mode new accounts start out of the
@@ -155,6 +167,19 @@ func (s *Service) ensureAccount(ctx context.Context, id string) (*Account, error
 
 // Get returns an account.
 func (s *Service) Get(ctx context.Context, id string) (*Account, error) {
+	if c, ok := s.cached.Load(id); ok && time.Since(c.(cachedAccount).at) < accountTTL {
+		a := c.(cachedAccount).a
+		return &a, nil
+	}
+	a, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.cached.Store(id, cachedAccount{a: *a, at: time.Now()})
+	return a, nil
+}
+
+func (s *Service) load(ctx context.Context, id string) (*Account, error) {
 	var a Account
 	var sandbox, enabled int
 	var reasons, details string
@@ -261,6 +286,7 @@ func (s *Service) PutDetails(ctx context.Context, id string, d Details) error {
 		}
 		_, err := tx.Exec("UPDATE accounts SET details = ?, review_status = ?, review_case_id = ? WHERE id = ?",
 			string(body), review, randomDigits(10), id)
+		tx.AfterCommit(func() { s.cached.Delete(id) })
 		return err
 	})
 }
@@ -303,6 +329,7 @@ func (s *Service) update(ctx context.Context, id, query string, args ...any) err
 		_, err := tx.Exec(query, args...)
 		return err
 	})
+	s.cached.Delete(id)
 	return err
 }
 
