@@ -44,9 +44,15 @@ func banner(w io.Writer, a *app.App) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Sesame is running (region %s).\n", cfg.Region)
 	fmt.Fprintf(tw, "  SES API, v1 and v2\t%s\n", endpoint)
-	if tls, starttls := smtpAddrs(a); starttls != "" || tls != "" {
+	starttls, tls := a.SMTPAddrs()
+	if starttls != "" {
 		fmt.Fprintf(tw, "  SMTP, STARTTLS\t%s\n", starttls)
+	}
+	if tls != "" {
 		fmt.Fprintf(tw, "  SMTP, TLS\t%s\n", tls)
+	}
+	if mx := a.MXAddr(); mx != "" {
+		fmt.Fprintf(tw, "  Inbound MX (bounces, complaints)\t%s\n", mx)
 	}
 	if d := a.DNSAddr(); d != "" {
 		fmt.Fprintf(tw, "  DKIM zone DNS\t%s (zone %s)\n", d, cfg.DKIMZone)
@@ -75,13 +81,10 @@ func banner(w io.Writer, a *app.App) {
 	fmt.Fprintln(w, "Use it:")
 	fmt.Fprintf(w, "  aws CLI:  aws --endpoint-url %s --region %s ses list-identities\n", endpoint, cfg.Region)
 	fmt.Fprintf(w, "  SDKs:     export AWS_ENDPOINT_URL_SES=%s AWS_ENDPOINT_URL_SESV2=%s AWS_REGION=%s\n", endpoint, endpoint, cfg.Region)
-	if _, starttls := smtpAddrs(a); starttls != "" {
+	if starttls != "" {
 		host, port, _ := strings.Cut(starttls, ":")
 		fmt.Fprintf(w, "  SMTP:     host %s, port %s, STARTTLS, user %s,\n", host, port, k.ID)
 		fmt.Fprintf(w, "            password: sesame admin smtp-credentials --access-key-id %s\n", k.ID)
 	}
 	fmt.Fprintf(w, "  Production access: sesame admin approve-production --account %s\n", k.AccountID)
 }
-
-// smtpAddrs returns the SMTP listeners' addresses ("" when not serving).
-func smtpAddrs(a *app.App) (tls, starttls string) { return "", "" }

@@ -361,3 +361,7 @@ func randomDigits(n int) string {
 	}
 	return s
 }
+
+// Forget drops the cached copy of an account, for services that change its
+// row themselves (the suppression list's reasons).
+func (s *Service) Forget(id string) { s.cached.Delete(id) }

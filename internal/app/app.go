@@ -23,6 +23,7 @@ import (
 	"github.com/sesamehq/sesame/internal/api/sesv2"
 	"github.com/sesamehq/sesame/internal/api/sigv4"
 	"github.com/sesamehq/sesame/internal/config"
+	"github.com/sesamehq/sesame/internal/configset"
 	"github.com/sesamehq/sesame/internal/delivery"
 	"github.com/sesamehq/sesame/internal/delivery/transport"
 	"github.com/sesamehq/sesame/internal/dns"
@@ -30,6 +31,8 @@ import (
 	"github.com/sesamehq/sesame/internal/queue"
 	"github.com/sesamehq/sesame/internal/sending"
 	"github.com/sesamehq/sesame/internal/store"
+	"github.com/sesamehq/sesame/internal/suppression"
+	"github.com/sesamehq/sesame/internal/templates"
 )
 
 // App is one running Sesame.
@@ -48,6 +51,10 @@ type App struct {
 	Queue      *queue.Queue
 	Sending    *sending.Service
 
+	Suppression *suppression.Service // the account-level suppression list
+	ConfigSets  *configset.Service   // configuration sets and event destinations
+	Templates   *templates.Service   // email templates, v1 and v2
+
 	RootKey        account.Key
 	RootKeyCreated bool // the root key was made at this start: print it once
 
@@ -55,6 +62,8 @@ type App struct {
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	zone      *dns.ZoneServer
+	smtp      smtpState
+	mx        mxState
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -115,12 +124,15 @@ func (a *App) Start(ctx context.Context) error {
 	a.Identities = identity.New(identity.Config{Region: cfg.Region, PublicURL: a.publicURL, Zone: cfg.DKIMZone, Hostname: cfg.Hostname,
 		FirstCheck: cfg.VerifyInterval}, db, resolver, a.now, a.log.With("component", "identity"))
 	a.Queue = queue.New(db, a.now)
+	a.ConfigSets = configset.New(configset.Config{Region: cfg.Region}, db, a.now, a.log.With("component", "configset"))
+	a.Templates = templates.New(templates.Config{Region: cfg.Region}, db, a.now)
+	a.Suppression = suppression.New(db, a.now, a.Accounts.Forget)
 	if n, err := a.Queue.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("queue: %w", err)
 	} else if n > 0 {
 		a.log.Info("queue: resuming deliveries interrupted by the last stop", "deliveries", n)
 	}
-	a.Sending = sending.New(sending.Config{Region: cfg.Region, Hostname: cfg.Hostname}, db, a.Accounts, a.Identities, a.Queue, a.now, a.log)
+	a.Sending = sending.New(sending.Config{Region: cfg.Region, Hostname: cfg.Hostname}, db, a.Accounts, a.Identities, a.ConfigSets, a.Queue, a.now, a.log)
 	a.Identities.SetMailer(a.Sending)
 
 	tr := &transport.Transport{
@@ -131,7 +143,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	wcfg := a.Retry
 	wcfg.Hostname, wcfg.Dev = cfg.Hostname, cfg.Dev
-	worker := delivery.New(wcfg, a.Queue, a.Identities, tr, a.now, a.log.With("component", "delivery"))
+	worker := delivery.New(wcfg, a.Queue, a.Identities, a.ConfigSets, tr, a.now, a.log.With("component", "delivery"))
 
 	if cfg.DNSAddr != "off" {
 		a.zone = &dns.ZoneServer{Zone: cfg.DKIMZone, Lookup: a.Identities.ZoneTXT, Logger: a.log.With("component", "dkim-zone")}
@@ -141,10 +153,16 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 
-	deps := sesv1.Deps{Region: cfg.Region, Accounts: a.Accounts, Identities: a.Identities, Sending: a.Sending, Queue: a.Queue}
+	deps := sesv1.Deps{Region: cfg.Region, Accounts: a.Accounts, Identities: a.Identities, Sending: a.Sending, Queue: a.Queue, Suppression: a.Suppression, ConfigSets: a.ConfigSets, Templates: a.Templates}
 	verifier := &sigv4.Verifier{Region: cfg.Region, Services: []string{"ses"}, Lookup: a.secretOf}
 	api, err := httpapi.New(verifier, a.principalOf, sesv1.New(deps), sesv2.New(sesv2.Deps(deps)), a.log.With("component", "api"))
 	if err != nil {
+		return err
+	}
+	if err := a.startSMTP(ctx); err != nil {
+		return err
+	}
+	if err := a.startMX(ctx); err != nil { // after SMTP: it offers the same certificate
 		return err
 	}
 	a.httpSrv = &http.Server{Handler: a.routes(api), ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
@@ -221,6 +239,8 @@ func (a *App) Close() error {
 		if a.zone != nil {
 			errs = append(errs, a.zone.Close())
 		}
+		errs = append(errs, a.closeSMTP())
+		errs = append(errs, a.closeMX())
 		if a.cancel != nil {
 			a.cancel()
 		}

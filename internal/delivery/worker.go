@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesamehq/sesame/internal/configset"
 	"github.com/sesamehq/sesame/internal/delivery/transport"
 	"github.com/sesamehq/sesame/internal/identity"
 	"github.com/sesamehq/sesame/internal/mail"
@@ -38,6 +39,7 @@ type Worker struct {
 	cfg        Config
 	queue      *queue.Queue
 	identities *identity.Service
+	configSets *configset.Service
 	transport  *transport.Transport
 	now        func() time.Time
 	log        *slog.Logger
@@ -45,7 +47,7 @@ type Worker struct {
 }
 
 // New returns a worker pool; Run starts it.
-func New(cfg Config, q *queue.Queue, ids *identity.Service, t *transport.Transport, now func() time.Time, log *slog.Logger) *Worker {
+func New(cfg Config, q *queue.Queue, ids *identity.Service, sets *configset.Service, t *transport.Transport, now func() time.Time, log *slog.Logger) *Worker {
 	if now == nil {
 		now = time.Now
 	}
@@ -67,7 +69,7 @@ func New(cfg Config, q *queue.Queue, ids *identity.Service, t *transport.Transpo
 	if cfg.RetryWindow <= 0 {
 		cfg.RetryWindow = 14 * time.Hour
 	}
-	return &Worker{cfg: cfg, queue: q, identities: ids, transport: t, now: now, log: log}
+	return &Worker{cfg: cfg, queue: q, identities: ids, configSets: sets, transport: t, now: now, log: log}
 }
 
 // Run claims and delivers until ctx ends, then waits for deliveries in flight.
@@ -142,19 +144,33 @@ func (w *Worker) deliver(ctx context.Context, c queue.Claim) {
 	data := make([]byte, 0, len(sig)+len(m.Data))
 	data = append(append(data, sig...), m.Data...)
 
-	results := make([]queue.Result, len(c.Recipients))
-	if w.cfg.Dev {
-		for i, r := range c.Recipients {
-			results[i] = queue.Result{Rcpt: r, State: queue.Captured, Text: "250 Captured by Sesame (--dev)"}
+	results := make([]queue.Result, 0, len(c.Recipients))
+	var real []string // the rest go to the mailbox simulator
+	for _, r := range c.Recipients {
+		if res, ok := w.simulate(m, r); ok {
+			results = append(results, res)
+		} else {
+			real = append(real, r)
 		}
-	} else {
-		sent, err := w.transport.Deliver(ctx, transport.Message{From: w.envelopeSender(ctx, m), To: c.Recipients, Data: data})
+	}
+	if len(real) > 0 && w.cfg.Dev {
+		for _, r := range real {
+			results = append(results, queue.Result{Rcpt: r, State: queue.Captured, Text: "250 Captured by Sesame (--dev)"})
+		}
+	} else if len(real) > 0 {
+		// TlsPolicy REQUIRE of the message's configuration set (SES-BEHAVIOR §9).
+		requireTLS, err := w.configSets.RequireTLS(ctx, m.AccountID, m.ConfigSet)
+		if err != nil {
+			log.Error("delivery: configuration set", "config_set", m.ConfigSet, "err", err)
+			return
+		}
+		sent, err := w.transport.Deliver(ctx, transport.Message{From: w.envelopeSender(ctx, m), To: real, Data: data, RequireTLS: requireTLS})
 		if sent == nil {
 			log.Error("delivery: transport", "err", err)
 			return
 		}
-		for i, r := range sent {
-			results[i] = w.classify(m, c.Attempts, r)
+		for _, r := range sent {
+			results = append(results, w.classify(m, c.Attempts, r))
 		}
 	}
 	// Record even if ctx ended: what was delivered must not be sent again.
@@ -206,8 +222,12 @@ func (w *Worker) signature(ctx context.Context, m *queue.Stored) ([]byte, error)
 
 // envelopeSender is the MAIL FROM: the message id at the identity's verified
 // custom MAIL FROM domain, else at Sesame's own bounce domain, so a bounce
-// names the message it is about (SES-BEHAVIOR §4.3).
+// names the message it is about (SES-BEHAVIOR §4.3); the null sender for the
+// mailbox simulator's auto-replies.
 func (w *Worker) envelopeSender(ctx context.Context, m *queue.Stored) string {
+	if m.System && m.Operation == AutoReplyOperation {
+		return "" // RFC 3834 §3.3: automatic responses have the null sender
+	}
 	domain := w.cfg.Hostname
 	if !m.System {
 		id, err := w.identities.Covering(ctx, m.AccountID, m.Source)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sesamehq/sesame/internal/store"
+	"github.com/sesamehq/sesame/internal/suppression"
 )
 
 // Result is what became of one recipient in one attempt.
@@ -22,11 +23,28 @@ type Result struct {
 	BounceSubType string
 	DelayType     string // DeliveryDelay's delayType for a retry
 	ExpiresAt     time.Time
+	// Complaint, on a delivered result, is a complaint the recipient made
+	// at once (the mailbox simulator's complaint address).
+	Complaint *Complaint
+	// Reply, on a delivered result, is a message the recipient sent back
+	// (the mailbox simulator's out-of-office auto-reply), enqueued with the
+	// outcome.
+	Reply *Message
+}
+
+// Complaint is the feedback report of a complaint: its RFC 5965
+// Feedback-Type and User-Agent.
+type Complaint struct {
+	FeedbackType string
+	UserAgent    string
 }
 
 // Record writes the outcome of one delivery attempt for a message: each
 // recipient's new state and the Delivery, Bounce or DeliveryDelay events, in
-// one transaction. reportingMTA is this host.
+// one transaction, with what follows from them — a hard bounce's
+// suppression-list entry, a complaint, a reply to enqueue. A recipient no
+// longer queued (its outcome already recorded by another attempt) is left
+// alone. reportingMTA is this host.
 func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reportingMTA string) error {
 	now := q.now().UTC()
 	at := store.Millis(now)
@@ -36,20 +54,28 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 		for _, r := range results {
 			next := int64(0)
 			attempts := "attempts + 1"
+			if r.State == Queued {
+				next = store.Millis(r.RetryAt)
+			}
+			res, err := tx.Exec(`UPDATE deliveries SET state = ?, attempts = `+attempts+`, next_at = ?, lease_until = 0,
+				last_code = ?, last_status = ?, last_text = ?, remote_mta = ?, updated_at = ?
+				WHERE message_id = ? AND rcpt = ? AND state = 'queued'`,
+				r.State, next, r.Code, r.Status, r.Text, r.RemoteMTA, at, m.ID, r.Rcpt)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				continue // recorded already: no second event
+			}
 			switch r.State {
 			case Queued:
-				next = store.Millis(r.RetryAt)
 				delayed = append(delayed, r)
 			case Delivered, Captured:
 				delivered = append(delivered, r)
 			case Bounced:
 				bounced = append(bounced, r)
-			}
-			if _, err := tx.Exec(`UPDATE deliveries SET state = ?, attempts = `+attempts+`, next_at = ?, lease_until = 0,
-				last_code = ?, last_status = ?, last_text = ?, remote_mta = ?, updated_at = ?
-				WHERE message_id = ? AND rcpt = ? AND state = 'queued'`,
-				r.State, next, r.Code, r.Status, r.Text, r.RemoteMTA, at, m.ID, r.Rcpt); err != nil {
-				return err
 			}
 		}
 		processing := now.Sub(m.CreatedAt).Milliseconds()
@@ -63,6 +89,9 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 				return err
 			}
 		}
+		if err := q.followUps(tx, m, delivered, now); err != nil {
+			return err
+		}
 		for _, group := range groupBy(bounced, func(r Result) string { return r.BounceType + "/" + r.BounceSubType }) {
 			b := bounceEvent{BounceType: group[0].BounceType, BounceSubType: group[0].BounceSubType, Timestamp: ts,
 				FeedbackID: m.ID, ReportingMTA: "dns; " + reportingMTA, RemoteMtaIP: group[0].RemoteIP}
@@ -72,6 +101,13 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 			}
 			if err := addEvent(tx, m.AccountID, m.ID, "Bounce", at, b); err != nil {
 				return err
+			}
+			for _, r := range group {
+				if r.BounceType == "Permanent" && !m.System {
+					if err := autoSuppress(tx, m.AccountID, r.Rcpt, r.BounceSubType, suppression.Bounce, m.ID, b.FeedbackID, now); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		if len(delayed) > 0 {
@@ -88,6 +124,33 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 		}
 		return nil
 	})
+}
+
+// followUps writes what delivered recipients did next: complaints (one
+// event per kind of report) and replies to enqueue.
+func (q *Queue) followUps(tx *store.Tx, m *Stored, delivered []Result, now time.Time) error {
+	var complaints []Result
+	for _, r := range delivered {
+		if r.Complaint != nil {
+			complaints = append(complaints, r)
+		}
+		if r.Reply != nil {
+			if err := q.Enqueue(tx, r.Reply); err != nil {
+				return err
+			}
+		}
+	}
+	for _, group := range groupBy(complaints, func(r Result) string { return r.Complaint.FeedbackType + "\x00" + r.Complaint.UserAgent }) {
+		rcpts := make([]string, len(group))
+		for i, r := range group {
+			rcpts[i] = r.Rcpt
+		}
+		c := group[0].Complaint
+		if err := addComplaint(tx, m.AccountID, m.ID, m.System, rcpts, c.FeedbackType, c.UserAgent, now, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func diagnostic(r Result) string {
@@ -132,7 +195,7 @@ type bounceEvent struct {
 	BouncedRecipients []bouncedRecipient `json:"bouncedRecipients"`
 	Timestamp         string             `json:"timestamp"`
 	FeedbackID        string             `json:"feedbackId"`
-	ReportingMTA      string             `json:"reportingMTA"`
+	ReportingMTA      string             `json:"reportingMTA,omitempty"`
 	RemoteMtaIP       string             `json:"remoteMtaIp,omitempty"`
 }
 

@@ -83,7 +83,9 @@ func (q *Queue) poke() {
 }
 
 // Enqueue stores m and its deliveries inside the caller's write, with its
-// Send event. The message is durable when that write returns.
+// Send event. The message is durable when that write returns. Recipients on
+// the account's suppression list are bounced here, in the same write, and
+// never attempted (see suppressAtSend).
 func (q *Queue) Enqueue(tx *store.Tx, m *Message) error {
 	if len(m.Recipients) == 0 {
 		return fault.New(fault.InvalidParameter, "A message needs at least one recipient.")
@@ -99,11 +101,27 @@ func (q *Queue) Enqueue(tx *store.Tx, m *Message) error {
 		return err
 	}
 	seen := make(map[string]bool, len(m.Recipients))
+	rcpts := make([]string, 0, len(m.Recipients))
 	for _, r := range m.Recipients {
-		if seen[r] {
-			continue // one delivery per distinct recipient
+		if !seen[r] { // one delivery per distinct recipient
+			seen[r] = true
+			rcpts = append(rcpts, r)
 		}
-		seen[r] = true
+	}
+	suppressed, err := suppressAtSend(tx, m, rcpts)
+	if err != nil {
+		return err
+	}
+	var stopped []string
+	for _, r := range rcpts {
+		if suppressed[r] != "" {
+			stopped = append(stopped, r)
+			if _, err := tx.Exec(`INSERT INTO deliveries(message_id, rcpt, state, next_at, last_status, last_text, updated_at)
+				VALUES (?, ?, 'bounced', 0, ?, ?, ?)`, m.ID, r, suppressedStatus, suppressedDiagnostic, at); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := tx.Exec("INSERT INTO deliveries(message_id, rcpt, state, next_at, updated_at) VALUES (?, ?, 'queued', ?, ?)",
 			m.ID, r, at, at); err != nil {
 			return err
@@ -112,7 +130,14 @@ func (q *Queue) Enqueue(tx *store.Tx, m *Message) error {
 	if err := addEvent(tx, m.AccountID, m.ID, "Send", at, struct{}{}); err != nil {
 		return err
 	}
-	tx.AfterCommit(q.poke)
+	if len(stopped) > 0 {
+		if err := addSuppressedBounce(tx, m, stopped, m.CreatedAt); err != nil {
+			return err
+		}
+	}
+	if len(stopped) < len(rcpts) {
+		tx.AfterCommit(q.poke)
+	}
 	return nil
 }
 

@@ -25,7 +25,11 @@ type DataPoint struct {
 func (q *Queue) Statistics(ctx context.Context, account string) ([]DataPoint, error) {
 	since := q.now().Add(-14 * 24 * time.Hour)
 	size := bucket.Milliseconds()
-	rows, err := q.db.Read().QueryContext(ctx, `SELECT (m.created_at / ?) * ? AS b, count(*), COALESCE(SUM(d.state = 'bounced'), 0)
+	// A recipient bounced at acceptance for being on the suppression list
+	// (state bounced, no attempt) is neither an attempt nor a bounce: SES
+	// keeps those out of the bounce rate (SES-BEHAVIOR §11).
+	rows, err := q.db.Read().QueryContext(ctx, `SELECT (m.created_at / ?) * ? AS b,
+		COALESCE(SUM(NOT (d.state = 'bounced' AND d.attempts = 0)), 0), COALESCE(SUM(d.state = 'bounced' AND d.attempts > 0), 0)
 		FROM deliveries d JOIN messages m ON m.id = d.message_id
 		WHERE m.account_id = ? AND m.system = 0 AND m.created_at > ?
 		GROUP BY b ORDER BY b`, size, size, account, store.Millis(since))

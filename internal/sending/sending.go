@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesamehq/sesame/internal/account"
+	"github.com/sesamehq/sesame/internal/configset"
 	"github.com/sesamehq/sesame/internal/fault"
 	"github.com/sesamehq/sesame/internal/identity"
 	"github.com/sesamehq/sesame/internal/mail"
@@ -44,20 +45,21 @@ type Service struct {
 	db         *store.DB
 	accounts   *account.Service
 	identities *identity.Service
+	configSets *configset.Service
 	queue      *queue.Queue
 	now        func() time.Time
 	log        *slog.Logger
 }
 
 // New returns the sending service.
-func New(cfg Config, db *store.DB, accounts *account.Service, identities *identity.Service, q *queue.Queue, now func() time.Time, log *slog.Logger) *Service {
+func New(cfg Config, db *store.DB, accounts *account.Service, identities *identity.Service, sets *configset.Service, q *queue.Queue, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, db: db, accounts: accounts, identities: identities, queue: q, now: now, log: log}
+	return &Service{cfg: cfg, db: db, accounts: accounts, identities: identities, configSets: sets, queue: q, now: now, log: log}
 }
 
 // Request is one message to send, as any protocol delivers it.
@@ -116,9 +118,17 @@ func (s *Service) Send(ctx context.Context, r *Request) (string, error) {
 			return "", err
 		}
 	}
-	if r.ConfigSet != "" {
-		// Configuration sets are not stored yet: every name is unknown.
-		return "", fault.Named(fault.ConfigSetNotFound, r.ConfigSet, "Configuration set <%s> does not exist.", r.ConfigSet)
+	// The named configuration set, else the From identity's default (§4.4).
+	var defaultSet string
+	if r.ConfigSet == "" {
+		if id, err := s.identities.Covering(ctx, acct.ID, from.Addr); err != nil {
+			return "", err
+		} else if id != nil {
+			defaultSet = id.ConfigSet
+		}
+	}
+	if msg.ConfigSet, err = s.configSets.ForMessage(ctx, acct.ID, r.ConfigSet, defaultSet); err != nil {
+		return "", err
 	}
 	if n := len(msg.Recipients); n == 0 {
 		return "", fault.New(fault.InvalidParameter, "Missing required header 'To'.")

@@ -101,9 +101,6 @@ func TestAccountSendingAttributes(t *testing.T) {
 // BadRequestException naming them, not with a crash or a 404.
 func TestUnimplemented(t *testing.T) {
 	s := stack.Start(t)
-	_, err := s.SESv2.CreateEmailTemplate(context.Background(), &sesv2.CreateEmailTemplateInput{
-		TemplateName:    aws.String("t"),
-		TemplateContent: &types.EmailTemplateContent{Subject: aws.String("s"), Text: aws.String("x")},
-	})
-	wantError[*types.BadRequestException](t, err, 400, "Operation CreateEmailTemplate is not implemented by Sesame yet.")
+	_, err := s.SESv2.PutDeliverabilityDashboardOption(context.Background(), &sesv2.PutDeliverabilityDashboardOptionInput{DashboardEnabled: true})
+	wantError[*types.BadRequestException](t, err, 400, "Operation PutDeliverabilityDashboardOption is not implemented by Sesame yet.")
 }

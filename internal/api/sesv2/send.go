@@ -12,7 +12,8 @@ import (
 // built into MIME by the sending service, Content.Raw is sent as given (the
 // Destination, when present, replaces the message's header recipients as the
 // envelope, like v1 SendRawEmail's Destinations). Both are limited to
-// sending.MaxSizeV2. Content.Template is not supported yet.
+// sending.MaxSizeV2. Content.Template is rendered and sent as Simple is
+// (sendTemplate, templates_email.go).
 //
 // The identity ARNs of sending authorization are not needed by Sesame: a
 // send is checked against the caller's own identities either way, so they
@@ -52,7 +53,7 @@ func (s *Service) SendEmail(ctx context.Context, in *v2wire.SendEmailRequest) (*
 	}
 	switch {
 	case c.Template != nil:
-		return nil, badRequest("Templates are not supported yet.")
+		return s.sendTemplate(ctx, acct, r, in.Destination, c.Template)
 	case c.Raw != nil:
 		r.Raw = c.Raw.Data
 		if r.Raw == nil {

@@ -254,7 +254,7 @@ func TestSendRefusals(t *testing.T) {
 			Destination:      &types.Destination{ToAddresses: []string{"sender@example.com"}},
 			Content:          &types.EmailContent{Template: &types.Template{TemplateName: aws.String("welcome"), TemplateData: aws.String("{}")}},
 		})
-		wantError[*types.BadRequestException](t, err, 400, "Templates are not supported yet.")
+		wantError[*types.NotFoundException](t, err, 404, "Template welcome does not exist.")
 	})
 	t.Run("no content", func(t *testing.T) {
 		_, err := s.SESv2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("sender@example.com"), Content: &types.EmailContent{}})

@@ -1,0 +1,51 @@
+package feedback
+
+import "testing"
+
+func TestClassify(t *testing.T) {
+	for _, c := range []struct{ status, typ, sub string }{
+		{"5.1.1", Permanent, SubNoEmail},
+		{"5.1.10", Permanent, SubNoEmail},
+		{"5.1.2", Permanent, SubGeneral},
+		{"5.0.0", Permanent, SubGeneral},
+		{"5.4.1", Permanent, SubGeneral},
+		{"5.2.2", Transient, SubMailboxFull},
+		{"4.2.2", Transient, SubMailboxFull},
+		{"5.3.4", Transient, SubMessageTooLarge},
+		{"5.2.3", Transient, SubMessageTooLarge},
+		{"5.6.0", Transient, SubContentRejected},
+		{"5.7.1", Transient, SubContentRejected},
+		{"5.7.26", Transient, SubGeneral},
+		{"4.4.7", Transient, SubGeneral},
+		{"2.0.0", Undetermined, SubUndetermined},
+		{"", Undetermined, SubUndetermined},
+		{"5.1", Undetermined, SubUndetermined},
+		{"5.x.1", Undetermined, SubUndetermined},
+		{"9.1.1", Undetermined, SubUndetermined},
+	} {
+		if typ, sub := Classify(c.status); typ != c.typ || sub != c.sub {
+			t.Errorf("Classify(%q) = %s/%s, want %s/%s", c.status, typ, sub, c.typ, c.sub)
+		}
+	}
+}
+
+func TestRecipientClassifyRefinesGenericStatus(t *testing.T) {
+	for _, c := range []struct {
+		status, diag string
+		typ, sub     string
+	}{
+		{"5.0.0", "smtp; 550 5.1.1 no such user", Permanent, SubNoEmail},
+		{"5.0.0", "smtp; 552-5.2.2 over quota", Transient, SubMailboxFull},
+		{"", "smtp; 550 5.1.1 no such user", Permanent, SubNoEmail},
+		{"5.0.0", "smtp; 452 4.2.2 over quota", Permanent, SubGeneral}, // another class: the DSN's word stands
+		{"5.0.0", "smtp; 550 4.2.2 inconsistent", Permanent, SubGeneral},
+		{"5.0.0", "x-unix; 5.1.1 not an smtp reply", Permanent, SubGeneral},
+		{"5.1.1", "smtp; 552 5.2.2 specific status wins", Permanent, SubNoEmail},
+		{"", "", Undetermined, SubUndetermined},
+	} {
+		r := Recipient{Status: c.status, DiagnosticCode: parseTyped(c.diag)}
+		if typ, sub := r.Classify(); typ != c.typ || sub != c.sub {
+			t.Errorf("status %q diag %q → %s/%s, want %s/%s", c.status, c.diag, typ, sub, c.typ, c.sub)
+		}
+	}
+}

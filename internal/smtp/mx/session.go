@@ -1,0 +1,141 @@
+package mx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// session is one remote MTA's SMTP session: go-smtp makes one at EHLO and a
+// new one after STARTTLS. Its methods run on the connection's goroutine
+// (Data, for BDAT, on one go-smtp starts for it, never concurrently with
+// the others).
+type session struct {
+	srv  *Server
+	smtp *smtp.Conn
+	conn *conn
+	log  *slog.Logger
+
+	from    string // MAIL FROM; "" is the null reverse-path of DSNs
+	targets []target
+}
+
+var _ smtp.Session = (*session)(nil)
+
+// Mail starts a transaction. Any reverse-path is taken, the null one
+// included: DSNs are sent from <> (RFC 3464 §2, RFC 5321 §4.5.5), and who
+// sends a report is not what makes it believable — knowing the message's
+// VERP address is.
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+
+// Rcpt accepts the addresses Sesame issued and refuses the rest (see
+// route). A client that keeps guessing is cut off after MaxRejects.
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.conn.rejects >= s.srv.cfg.MaxRejects {
+		s.conn.hangUpAfterReply()
+		return errTooManyRejects
+	}
+	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.ProcessTimeout)
+	defer cancel()
+	t, ok, err := s.srv.route(ctx, to)
+	if err != nil {
+		s.log.Error("MX recipient look-up failed", "rcpt", to, "err", err)
+		return errTemporary
+	}
+	if !ok {
+		s.conn.rejects++
+		s.log.Debug("MX recipient refused", "rcpt", to, "from", s.from)
+		return errAccessDenied
+	}
+	s.targets = append(s.targets, t)
+	return nil
+}
+
+// Data reads the message and records what it reports. The reply is 250
+// once that is written — or once the message is known to report nothing
+// Sesame records — and 451 when recording failed, so the sender retries.
+func (s *session) Data(r io.Reader) error {
+	if !s.conn.begin() {
+		s.conn.hangUpAfterReply()
+		return errShuttingDown
+	}
+	raw, err := io.ReadAll(&idleReader{r: r, conn: s.smtp.Conn(), timeout: s.srv.cfg.DataTimeout})
+	if err != nil {
+		return s.readFailed(err)
+	}
+	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.ProcessTimeout)
+	defer cancel()
+	log := s.log.With("from", s.from, "bytes", len(raw))
+	if err := s.srv.process(ctx, log, s.targets, raw); err != nil {
+		log.Error("MX: recording feedback failed", "err", err)
+		return errTemporary
+	}
+	return accepted
+}
+
+// readFailed maps an error reading DATA to its reply.
+func (s *session) readFailed(err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, smtp.ErrDataTooLarge):
+		return errTooLong
+	case errors.Is(err, smtp.ErrTooLongLine):
+		// go-smtp's line limit is sticky: nothing more can be read.
+		s.conn.hangUpAfterReply()
+		return errLongLine
+	case errors.As(err, &ne) && ne.Timeout():
+		s.log.Info("MX client stalled in DATA")
+		s.conn.hangUpAfterReply()
+		return errDataTimeout
+	case errors.Is(err, smtp.ErrDataReset):
+		return err // BDAT transfer aborted by RSET or a hang-up: no reply is read
+	default:
+		s.conn.hangUpAfterReply()
+		return errTemporary
+	}
+}
+
+// Reset ends the transaction: after the reply to DATA, RSET, a new EHLO.
+func (s *session) Reset() {
+	s.from, s.targets = "", nil
+	s.conn.end()
+}
+
+// Logout is called when the connection closes or STARTTLS discards the
+// session.
+func (s *session) Logout() error {
+	s.conn.end()
+	return nil
+}
+
+// idleReader reads DATA with an idle timeout: each read may wait up to
+// timeout for the client, however long the whole message takes; go-smtp's
+// ReadTimeout would otherwise bound the whole transfer from the DATA
+// command on.
+type idleReader struct {
+	r       io.Reader
+	conn    net.Conn
+	timeout time.Duration
+	armed   time.Time // when the deadline was last pushed back
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	// Re-arm when a quarter of the timeout (at most a second) has passed:
+	// a client is cut off after between three quarters of the timeout and
+	// all of it without a byte.
+	if now := time.Now(); r.armed.IsZero() || now.Sub(r.armed) > min(time.Second, r.timeout/4) {
+		r.armed = now
+		if err := r.conn.SetReadDeadline(now.Add(r.timeout)); err != nil {
+			return 0, err
+		}
+	}
+	return r.r.Read(p)
+}
