@@ -96,6 +96,16 @@ type Request struct {
 // Send validates and enqueues a message and returns its MessageId once the
 // message is durable.
 func (s *Service) Send(ctx context.Context, r *Request) (string, error) {
+	return s.accept(ctx, r, s.queue.Enqueue)
+}
+
+// accept applies SES's sending policy to r — account paused, the content,
+// the configuration set, the recipient count, verified senders and the
+// sandbox, the MAIL FROM domain — and then, in one write, commits the message
+// with commit (enqueue it, or record why it cannot be sent) and charges the
+// quota and rate. Every send path goes through here, so a rule is written
+// once.
+func (s *Service) accept(ctx context.Context, r *Request, commit func(*store.Tx, *queue.Message) error) (string, error) {
 	now := s.now().UTC()
 	acct, err := s.accounts.Get(ctx, r.AccountID)
 	if err != nil {
@@ -148,7 +158,7 @@ func (s *Service) Send(ctx context.Context, r *Request) (string, error) {
 		}
 	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := s.queue.Enqueue(tx, msg); err != nil {
+		if err := commit(tx, msg); err != nil {
 			return err
 		}
 		return s.accounts.Charge(tx, acct.ID, len(msg.Recipients), quotaRcpts, now)

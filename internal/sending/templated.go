@@ -52,80 +52,27 @@ func (s *Service) sendRendered(ctx context.Context, r *Request, c *templates.Com
 	return s.Send(ctx, &rendered)
 }
 
-// acceptUnrendered makes the checks Send makes of a simple message — the
-// account, the addresses, the configuration set, the recipient count,
-// verified senders and the sandbox, the MAIL FROM domain — and then, instead
-// of enqueuing, records the message with its Rendering Failure event and
-// charges the quota, in one write. A failure that is not a rendering failure
-// is returned as is.
-//
-// The checks follow Send's, in Send's order; a check added to Send belongs
-// here too.
+// acceptUnrendered accepts a templated message whose rendering failed, as
+// SES does: the same checks as any send (on a stand-in body, since the
+// rendered one does not exist), then the message is recorded with its
+// Rendering Failure event instead of being queued, and the quota is charged.
+// A failure that is not a rendering failure is returned as is.
 func (s *Service) acceptUnrendered(ctx context.Context, r *Request, template string, cause error) (string, error) {
 	var te *templates.Error
 	if !errors.As(cause, &te) {
 		return "", cause
 	}
-	now := s.now().UTC()
-	acct, err := s.accounts.Get(ctx, r.AccountID)
-	if err != nil {
-		return "", err
-	}
-	if !acct.SendingEnabled {
-		return "", fault.New(fault.AccountSendingPaused, "Email sending is disabled for this account.")
-	}
-	id := mail.NewMessageID(now)
-	msg := &queue.Message{ID: id, AccountID: acct.ID, CreatedAt: now, Operation: r.Operation}
-	var from mail.Address
-	var senders []string
-	// The addresses are checked as Send checks them, on a stand-in body: the
-	// rendered one does not exist.
 	standIn := *r
 	standIn.Raw = nil
 	standIn.Subject, standIn.Text, standIn.HTML = mail.Content{Data: "-"}, mail.Content{Data: "-"}, mail.Content{}
 	standIn.MaxSize = 0
-	if err := s.buildSimple(&standIn, msg, now, &from, &senders); err != nil {
-		return "", err
-	}
-	var defaultSet string
-	if r.ConfigSet == "" {
-		if ident, err := s.identities.Covering(ctx, acct.ID, from.Addr); err != nil {
-			return "", err
-		} else if ident != nil {
-			defaultSet = ident.ConfigSet
-		}
-	}
-	if msg.ConfigSet, err = s.configSets.ForMessage(ctx, acct.ID, r.ConfigSet, defaultSet); err != nil {
-		return "", err
-	}
-	if n := len(msg.Recipients); n == 0 {
-		return "", fault.New(fault.InvalidParameter, "Missing required header 'To'.")
-	} else if n > MaxRecipients {
-		return "", fault.New(fault.MessageRejected, "Recipient count exceeds %d.", MaxRecipients)
-	}
-	if err := s.checkVerified(ctx, acct, senders, msg.Recipients); err != nil {
-		return "", err
-	}
-	if err := s.checkMailFrom(ctx, acct.ID, msg.Source); err != nil {
-		return "", err
-	}
-	quotaRcpts := 0
-	for _, rc := range msg.Recipients {
-		if !isSimulator(rc) {
-			quotaRcpts++
-		}
-	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := s.queue.RecordRenderingFailure(tx, msg, template, te.Message); err != nil {
-			return err
-		}
-		return s.accounts.Charge(tx, acct.ID, len(msg.Recipients), quotaRcpts, now)
+	id, err := s.accept(ctx, &standIn, func(tx *store.Tx, msg *queue.Message) error {
+		return s.queue.RecordRenderingFailure(tx, msg, template, te.Message)
 	})
-	if err != nil {
-		return "", err
+	if err == nil {
+		s.log.Info("sending: templated message not rendered", "msg_id", id, "account", r.AccountID, "template", template, "err", te.Message)
 	}
-	s.log.Info("sending: templated message not rendered", "msg_id", id, "account", acct.ID, "template", template, "err", te.Message)
-	return id, nil
+	return id, err
 }
 
 // BulkDestination is one destination of a bulk send (v1
