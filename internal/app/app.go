@@ -155,7 +155,7 @@ func (a *App) Start(ctx context.Context) error {
 
 	deps := sesv1.Deps{Region: cfg.Region, Accounts: a.Accounts, Identities: a.Identities, Sending: a.Sending, Queue: a.Queue, Suppression: a.Suppression, ConfigSets: a.ConfigSets, Templates: a.Templates}
 	verifier := &sigv4.Verifier{Region: cfg.Region, Services: []string{"ses"}, Lookup: a.secretOf}
-	api, err := httpapi.New(verifier, a.principalOf, sesv1.New(deps), sesv2.New(sesv2.Deps(deps)), a.log.With("component", "api"))
+	api, err := httpapi.New(verifier, a.principalOf, sesv1.New(deps), sesv2.New(deps), a.log.With("component", "api"))
 	if err != nil {
 		return err
 	}

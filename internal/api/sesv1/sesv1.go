@@ -7,29 +7,14 @@ package sesv1
 import (
 	"context"
 	"errors"
+	"github.com/sesamehq/sesame/internal/api/services"
 
-	"github.com/sesamehq/sesame/internal/account"
 	"github.com/sesamehq/sesame/internal/api/caller"
 	"github.com/sesamehq/sesame/internal/api/v1wire"
-	"github.com/sesamehq/sesame/internal/configset"
-	"github.com/sesamehq/sesame/internal/identity"
-	"github.com/sesamehq/sesame/internal/queue"
-	"github.com/sesamehq/sesame/internal/sending"
-	"github.com/sesamehq/sesame/internal/suppression"
-	"github.com/sesamehq/sesame/internal/templates"
 )
 
 // Deps are the domain services the adapter calls.
-type Deps struct {
-	Region      string
-	Accounts    *account.Service
-	Identities  *identity.Service
-	Sending     *sending.Service
-	Queue       *queue.Queue
-	Suppression *suppression.Service
-	ConfigSets  *configset.Service
-	Templates   *templates.Service
-}
+type Deps = services.Services
 
 // Service implements v1wire.Service; operations not implemented yet answer
 // with the generated Unimplemented error naming them.

@@ -11,30 +11,14 @@ package sesv2
 import (
 	"context"
 	"errors"
+	"github.com/sesamehq/sesame/internal/api/services"
 
-	"github.com/sesamehq/sesame/internal/account"
 	"github.com/sesamehq/sesame/internal/api/caller"
 	"github.com/sesamehq/sesame/internal/api/v2wire"
-	"github.com/sesamehq/sesame/internal/configset"
-	"github.com/sesamehq/sesame/internal/identity"
-	"github.com/sesamehq/sesame/internal/queue"
-	"github.com/sesamehq/sesame/internal/sending"
-	"github.com/sesamehq/sesame/internal/suppression"
-	"github.com/sesamehq/sesame/internal/templates"
 )
 
-// Deps are the domain services the adapter calls. It has the same fields, in
-// the same order, as sesv1.Deps, so the app converts one into the other.
-type Deps struct {
-	Region      string
-	Accounts    *account.Service
-	Identities  *identity.Service
-	Sending     *sending.Service
-	Queue       *queue.Queue
-	Suppression *suppression.Service
-	ConfigSets  *configset.Service
-	Templates   *templates.Service
-}
+// Deps are the domain services the adapter calls, the same set as SES v1's.
+type Deps = services.Services
 
 // Service implements v2wire.Service over the domain.
 type Service struct {
