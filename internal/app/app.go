@@ -54,6 +54,7 @@ type App struct {
 	Suppression *suppression.Service // the account-level suppression list
 	ConfigSets  *configset.Service   // configuration sets and event destinations
 	Templates   *templates.Service   // email templates, v1 and v2
+	SNS         *SNS                 // SNS-compatible topics, the channel for SES events
 
 	RootKey        account.Key
 	RootKeyCreated bool // the root key was made at this start: print it once
@@ -134,6 +135,10 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.Sending = sending.New(sending.Config{Region: cfg.Region, Hostname: cfg.Hostname}, db, a.Accounts, a.Identities, a.ConfigSets, a.Queue, a.now, a.log)
 	a.Identities.SetMailer(a.Sending)
+	if a.SNS, err = StartSNS(db, SNSOptions{DataDir: cfg.DataDir, Region: cfg.Region, PublicURL: a.publicURL,
+		Logger: a.log.With("component", "sns"), Now: a.now}); err != nil {
+		return fmt.Errorf("SNS: %w", err)
+	}
 
 	tr := &transport.Transport{
 		Resolver: resolver, Relay: cfg.Relay, Port: cfg.DeliveryPort, Hostname: cfg.Hostname, Timeouts: a.Timeouts,
@@ -154,8 +159,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 
 	deps := sesv1.Deps{Region: cfg.Region, Accounts: a.Accounts, Identities: a.Identities, Sending: a.Sending, Queue: a.Queue, Suppression: a.Suppression, ConfigSets: a.ConfigSets, Templates: a.Templates}
-	verifier := &sigv4.Verifier{Region: cfg.Region, Services: []string{"ses"}, Lookup: a.secretOf}
-	api, err := httpapi.New(verifier, a.principalOf, sesv1.New(deps), sesv2.New(deps), a.log.With("component", "api"))
+	verifier := &sigv4.Verifier{Region: cfg.Region, Services: []string{"ses", "sns"}, Lookup: a.secretOf}
+	api, err := httpapi.New(verifier, a.principalOf, sesv1.New(deps), sesv2.New(deps),
+		map[string]httpapi.ServiceHandler{"sns": a.SNS.ServeAPI}, a.log.With("component", "api"))
 	if err != nil {
 		return err
 	}
@@ -251,6 +257,7 @@ func (a *App) Close() error {
 			a.cancel()
 		}
 		a.wg.Wait()
+		errs = append(errs, a.SNS.Close())
 		if a.db != nil {
 			errs = append(errs, a.db.Close())
 		}

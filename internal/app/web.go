@@ -17,10 +17,18 @@ func (a *App) routes(api *httpapi.Handler) http.Handler {
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.HandleFunc("GET /verify-email", a.verifyEmail)
+	mux.HandleFunc("/sns/", a.SNS.ServePublic) // the signing certificate
 	if a.cfg.Dev {
 		mux.HandleFunc("GET /_aws/ses", a.captured)
 	}
-	mux.Handle("/", api)
+	// SNS's SubscribeURL and UnsubscribeURL are unsigned GETs on the root.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsSNSPublic(r) {
+			a.SNS.ServePublic(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 	return mux
 }
 

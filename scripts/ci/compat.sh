@@ -75,5 +75,6 @@ grep -q SignatureDoesNotMatch "$work/err" || fail "wrong secret: $(cat "$work/er
 
 echo "== boto3"
 python3 scripts/ci/compat.py
+python3 scripts/ci/compat_sns.py
 
 echo "compat: aws CLI and boto3 passed"

@@ -36,19 +36,25 @@ type Principal struct {
 	UserName  string
 }
 
-// Handler serves SES v1 and v2.
+// ServiceHandler serves the requests signed for another service on the same
+// endpoint (SNS): the caller is in ctx, the body already read.
+type ServiceHandler func(ctx context.Context, w http.ResponseWriter, r *http.Request, body []byte, requestID string)
+
+// Handler serves SES v1 and v2, and hands requests signed for another
+// service to its handler.
 type Handler struct {
 	verifier  *sigv4.Verifier
 	principal func(ctx context.Context, accessKeyID string) (Principal, error)
 	v1        v1wire.Service
 	v2        v2wire.Service
+	others    map[string]ServiceHandler // by SigV4 service name
 	router    *restjson.Router
 	log       *slog.Logger
 }
 
 // New returns the API handler. principal maps a verified access key to its
 // account.
-func New(verifier *sigv4.Verifier, principal func(context.Context, string) (Principal, error), v1 v1wire.Service, v2 v2wire.Service, log *slog.Logger) (*Handler, error) {
+func New(verifier *sigv4.Verifier, principal func(context.Context, string) (Principal, error), v1 v1wire.Service, v2 v2wire.Service, others map[string]ServiceHandler, log *slog.Logger) (*Handler, error) {
 	router, err := restjson.NewRouter(append(v2wire.Operations(), v2wire.RouteAliases()...))
 	if err != nil {
 		return nil, err
@@ -56,7 +62,7 @@ func New(verifier *sigv4.Verifier, principal func(context.Context, string) (Prin
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{verifier: verifier, principal: principal, v1: v1, v2: v2, router: router, log: log}, nil
+	return &Handler{verifier: verifier, principal: principal, v1: v1, v2: v2, others: others, router: router, log: log}, nil
 }
 
 // IsV2 reports whether a path belongs to the v2 API.
@@ -88,9 +94,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(apierr.New(http.StatusBadRequest, badRequest(v2), "Could not read the request body."))
 		return
 	}
-	ctx, err := h.authenticate(r, body)
+	ctx, service, err := h.authenticate(r, body)
 	if err != nil {
 		fail(h.authError(err, v2, reqID))
+		return
+	}
+	if other, ok := h.others[service]; ok && !v2 {
+		other(ctx, w, r, body, reqID)
 		return
 	}
 	if v2 {
@@ -100,18 +110,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticate verifies the signature and puts the caller in the context.
-func (h *Handler) authenticate(r *http.Request, body []byte) (context.Context, error) {
+// authenticate verifies the signature, puts the caller in the context, and
+// says which service the request was signed for.
+func (h *Handler) authenticate(r *http.Request, body []byte) (context.Context, string, error) {
 	res, err := h.verifier.Verify(r.Context(), r, body)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	p, err := h.principal(r.Context(), res.AccessKeyID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return caller.With(r.Context(), caller.Caller{AccountID: p.AccountID, AccessKeyID: res.AccessKeyID, UserName: p.UserName, SourceIP: ip}), nil
+	return caller.With(r.Context(), caller.Caller{AccountID: p.AccountID, AccessKeyID: res.AccessKeyID, UserName: p.UserName, SourceIP: ip}), res.Service, nil
 }
 
 func (h *Handler) authError(err error, v2 bool, reqID string) *apierr.Error {
