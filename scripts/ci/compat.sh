@@ -10,7 +10,7 @@ go build -o "$work/sesame" ./cmd/sesame
 
 port=$((20000 + RANDOM % 20000))
 export SESAME_HTTP_ADDR=127.0.0.1:$port SESAME_DNS_ADDR=127.0.0.1:$((port + 1))
-export SESAME_SMTP_ADDR=off SESAME_SMTPS_ADDR=off SESAME_MX_ADDR=off SESAME_HOSTNAME=sesame.test
+export SESAME_SMTP_ADDR=127.0.0.1:$((port + 2)) SESAME_SMTPS_ADDR=off SESAME_MX_ADDR=off SESAME_HOSTNAME=sesame.test
 "$work/sesame" serve --data "$work/data" --dev >"$work/banner" 2>"$work/log" &
 pid=$!
 for _ in $(seq 50); do
@@ -77,4 +77,8 @@ echo "== boto3"
 python3 scripts/ci/compat.py
 python3 scripts/ci/compat_sns.py
 
-echo "compat: aws CLI and boto3 passed"
+echo "== swaks, configured like a Laravel .env"
+password=$("$work/sesame" admin smtp-credentials --data "$work/data" --access-key-id "$AWS_ACCESS_KEY_ID" | sed -n 's/^SMTP password: //p')
+SESAME_SMTP_CA="$work/data/tls/cert.pem" bash scripts/ci/smtp-swaks.sh "$AWS_ACCESS_KEY_ID" "$password" sender@example.com friend@example.net
+
+echo "compat: aws CLI, boto3 and swaks passed"
