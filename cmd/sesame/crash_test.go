@@ -139,7 +139,12 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 						Body: &types.Body{Text: &types.Content{Data: aws.String("payload")}}}},
 				})
 				if err != nil {
-					return // the server is gone
+					select {
+					case <-killed: // the server is gone
+					default:
+						t.Errorf("send before the kill: %v", err)
+					}
+					return
 				}
 				mu.Lock()
 				acked = append(acked, aws.ToString(out.MessageId))

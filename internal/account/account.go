@@ -77,18 +77,6 @@ type Service struct {
 
 	mu     sync.Mutex
 	meters map[string]*meter // account id → sending meter
-
-	cached sync.Map // account id → cachedAccount, read on every send
-}
-
-// accountTTL bounds how stale a cached account may be: changes made by this
-// process invalidate at once; `sesame admin` in another process is seen
-// within this time.
-const accountTTL = time.Second
-
-type cachedAccount struct {
-	a  Account
-	at time.Time
 }
 
 // New returns the account service. In dev mode new accounts start out of the
@@ -165,21 +153,10 @@ func (s *Service) ensureAccount(ctx context.Context, id string) (*Account, error
 	return s.Get(ctx, id)
 }
 
-// Get returns an account.
+// Get returns an account. It is read from the store every time (one
+// primary-key read): `sesame admin` changes an account from another process,
+// and an approval must hold for the very next send.
 func (s *Service) Get(ctx context.Context, id string) (*Account, error) {
-	if c, ok := s.cached.Load(id); ok && time.Since(c.(cachedAccount).at) < accountTTL {
-		a := c.(cachedAccount).a
-		return &a, nil
-	}
-	a, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	s.cached.Store(id, cachedAccount{a: *a, at: time.Now()})
-	return a, nil
-}
-
-func (s *Service) load(ctx context.Context, id string) (*Account, error) {
 	var a Account
 	var sandbox, enabled int
 	var reasons, details string
@@ -286,7 +263,6 @@ func (s *Service) PutDetails(ctx context.Context, id string, d Details) error {
 		}
 		_, err := tx.Exec("UPDATE accounts SET details = ?, review_status = ?, review_case_id = ? WHERE id = ?",
 			string(body), review, randomDigits(10), id)
-		tx.AfterCommit(func() { s.cached.Delete(id) })
 		return err
 	})
 }
@@ -329,7 +305,6 @@ func (s *Service) update(ctx context.Context, id, query string, args ...any) err
 		_, err := tx.Exec(query, args...)
 		return err
 	})
-	s.cached.Delete(id)
 	return err
 }
 
@@ -361,7 +336,3 @@ func randomDigits(n int) string {
 	}
 	return s
 }
-
-// Forget drops the cached copy of an account, for services that change its
-// row themselves (the suppression list's reasons).
-func (s *Service) Forget(id string) { s.cached.Delete(id) }

@@ -127,7 +127,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.Queue = queue.New(db, a.now)
 	a.ConfigSets = configset.New(configset.Config{Region: cfg.Region}, db, a.now, a.log.With("component", "configset"))
 	a.Templates = templates.New(templates.Config{Region: cfg.Region}, db, a.now)
-	a.Suppression = suppression.New(db, a.now, a.Accounts.Forget)
+	a.Suppression = suppression.New(db, a.now, nil)
 	if n, err := a.Queue.ReleaseLeases(ctx); err != nil {
 		return fmt.Errorf("queue: %w", err)
 	} else if n > 0 {
