@@ -28,11 +28,14 @@ import (
 	"github.com/sesamehq/sesame/internal/delivery/transport"
 	"github.com/sesamehq/sesame/internal/dns"
 	"github.com/sesamehq/sesame/internal/identity"
+	"github.com/sesamehq/sesame/internal/metrics"
+	"github.com/sesamehq/sesame/internal/publish"
 	"github.com/sesamehq/sesame/internal/queue"
 	"github.com/sesamehq/sesame/internal/sending"
 	"github.com/sesamehq/sesame/internal/store"
 	"github.com/sesamehq/sesame/internal/suppression"
 	"github.com/sesamehq/sesame/internal/templates"
+	"github.com/sesamehq/sesame/internal/tracking"
 )
 
 // App is one running Sesame.
@@ -55,11 +58,13 @@ type App struct {
 	ConfigSets  *configset.Service   // configuration sets and event destinations
 	Templates   *templates.Service   // email templates, v1 and v2
 	SNS         *SNS                 // SNS-compatible topics, the channel for SES events
+	Metrics     *metrics.Registry    // served at GET /metrics
 
 	RootKey        account.Key
 	RootKeyCreated bool // the root key was made at this start: print it once
 
 	publicURL string
+	tracking  *tracking.Handler // GET /t/open and /t/click
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	zone      *dns.ZoneServer
@@ -133,11 +138,22 @@ func (a *App) Start(ctx context.Context) error {
 	} else if n > 0 {
 		a.log.Info("queue: resuming deliveries interrupted by the last stop", "deliveries", n)
 	}
-	a.Sending = sending.New(sending.Config{Region: cfg.Region, Hostname: cfg.Hostname}, db, a.Accounts, a.Identities, a.ConfigSets, a.Queue, a.now, a.log)
+	tracker, err := a.startTracking()
+	if err != nil {
+		return err
+	}
+	a.Sending = sending.New(sending.Config{Region: cfg.Region, Hostname: cfg.Hostname, PublicURL: a.publicURL, Tracker: tracker}, db, a.Accounts, a.Identities, a.ConfigSets, a.Queue, a.now, a.log)
 	a.Identities.SetMailer(a.Sending)
 	if a.SNS, err = StartSNS(db, SNSOptions{DataDir: cfg.DataDir, Region: cfg.Region, PublicURL: a.publicURL,
 		Logger: a.log.With("component", "sns"), Now: a.now}); err != nil {
 		return fmt.Errorf("SNS: %w", err)
+	}
+	a.Identities.SetTopics(a.SNS.Service)
+	a.Metrics = metrics.New()
+	publisher, err := publish.New(publish.Config{Region: cfg.Region}, publish.Deps{DB: db, Queue: a.Queue, ConfigSets: a.ConfigSets,
+		Identities: a.Identities, Topics: a.SNS.Service, Metrics: a.Metrics, Logger: a.log.With("component", "publish")})
+	if err != nil {
+		return err
 	}
 
 	tr := &transport.Transport{
@@ -177,6 +193,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.cancel = cancel
 	a.goRun(func() { a.Identities.Run(runCtx) })
 	a.goRun(func() { worker.Run(runCtx) })
+	a.goRun(func() { a.tracking.Run(runCtx) })
+	a.goRun(func() { publisher.Run(runCtx) })
 	if a.httpLn != nil {
 		a.goRun(func() {
 			if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -17,6 +17,10 @@ func (a *App) routes(api *httpapi.Handler) http.Handler {
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.HandleFunc("GET /verify-email", a.verifyEmail)
+	// Open pixel and click redirect (SES-BEHAVIOR §9).
+	mux.HandleFunc("GET /t/open/{token}", a.tracking.Open)
+	mux.HandleFunc("GET /t/click/{token}", a.tracking.Click)
+	mux.Handle("GET /metrics", a.Metrics)      // Prometheus text format
 	mux.HandleFunc("/sns/", a.SNS.ServePublic) // the signing certificate
 	if a.cfg.Dev {
 		mux.HandleFunc("GET /_aws/ses", a.captured)

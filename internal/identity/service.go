@@ -66,6 +66,7 @@ type Service struct {
 	db       *store.DB
 	resolver Resolver
 	mailer   Mailer
+	topics   Topics // SetTopics; notification topics are checked against it
 	now      func() time.Time
 	log      *slog.Logger
 
@@ -414,6 +415,9 @@ func (s *Service) Delete(ctx context.Context, account, name string) (bool, error
 		s.cache.invalidate(account, name)
 		tx.AfterCommit(func() { s.cache.invalidate(account, name) })
 		if _, err := tx.Exec("DELETE FROM dkim_keys WHERE account_id = ? AND identity = ?", account, name); err != nil {
+			return err
+		}
+		if _, err := tx.Exec("DELETE FROM identity_notifications WHERE account_id = ? AND identity = ?", account, name); err != nil {
 			return err
 		}
 		_, err = tx.Exec("DELETE FROM identities WHERE account_id = ? AND name = ?", account, name)

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sesamehq/sesame/internal/store"
@@ -20,7 +21,8 @@ type DataPoint struct {
 }
 
 // Statistics returns the account's sending in 15-minute buckets over the
-// last two weeks (SES-BEHAVIOR §6.2), counted per recipient, oldest first.
+// last two weeks (SES-BEHAVIOR §6.2), counted per recipient, oldest first;
+// Complaints and Rejects come from the timeline's events.
 // Sesame's own mail (verification requests) is not counted.
 func (q *Queue) Statistics(ctx context.Context, account string) ([]DataPoint, error) {
 	since := q.now().Add(-14 * 24 * time.Hour)
@@ -38,6 +40,7 @@ func (q *Queue) Statistics(ctx context.Context, account string) ([]DataPoint, er
 	}
 	defer rows.Close()
 	var out []DataPoint
+	index := map[int64]int{} // bucket start → position in out
 	for rows.Next() {
 		var p DataPoint
 		var at int64
@@ -45,7 +48,41 @@ func (q *Queue) Statistics(ctx context.Context, account string) ([]DataPoint, er
 			return nil, err
 		}
 		p.Timestamp = store.FromMillis(at)
+		index[at] = len(out)
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Complaints (per complaining recipient) and Rejects (per message) count
+	// in the bucket of the event: a complaint arrives when it arrives.
+	ev, err := q.db.Read().QueryContext(ctx, `SELECT (e.at / ?) * ? AS b,
+		COALESCE(SUM(CASE WHEN e.type = 'Complaint' THEN MAX(COALESCE(json_array_length(e.payload, '$.complainedRecipients'), 0), 1) END), 0),
+		COALESCE(SUM(e.type = 'Reject'), 0)
+		FROM events e JOIN messages m ON m.id = e.message_id
+		WHERE e.account_id = ? AND e.type IN ('Complaint', 'Reject') AND e.at > ? AND m.system = 0
+		GROUP BY b ORDER BY b`, size, size, account, store.Millis(since))
+	if err != nil {
+		return nil, err
+	}
+	defer ev.Close()
+	for ev.Next() {
+		var at, complaints, rejects int64
+		if err := ev.Scan(&at, &complaints, &rejects); err != nil {
+			return nil, err
+		}
+		i, ok := index[at]
+		if !ok {
+			i = len(out)
+			index[at] = i
+			out = append(out, DataPoint{Timestamp: store.FromMillis(at)})
+		}
+		out[i].Complaints += complaints
+		out[i].Rejects += rejects
+	}
+	if err := ev.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b DataPoint) int { return a.Timestamp.Compare(b.Timestamp) })
+	return out, nil
 }

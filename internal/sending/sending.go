@@ -21,6 +21,7 @@ import (
 	"github.com/sesamehq/sesame/internal/mail"
 	"github.com/sesamehq/sesame/internal/queue"
 	"github.com/sesamehq/sesame/internal/store"
+	"github.com/sesamehq/sesame/internal/tracking"
 )
 
 // Limits SES applies (SES-BEHAVIOR §4.2).
@@ -37,6 +38,10 @@ const SimulatorDomain = "simulator.amazonses.com"
 type Config struct {
 	Region   string
 	Hostname string // Message-ID domain of Sesame's own mail
+	// PublicURL is the base of tracking links without a custom redirect
+	// domain; Tracker signs them. A nil Tracker turns tracking off.
+	PublicURL string
+	Tracker   *tracking.Signer
 }
 
 // Service is the send use case.
@@ -149,6 +154,9 @@ func (s *Service) accept(ctx context.Context, r *Request, commit func(*store.Tx,
 		return "", err
 	}
 	if err := s.checkMailFrom(ctx, acct.ID, msg.Source); err != nil {
+		return "", err
+	}
+	if err := s.track(ctx, msg); err != nil {
 		return "", err
 	}
 	quotaRcpts := 0

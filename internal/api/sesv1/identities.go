@@ -176,7 +176,7 @@ func (s *Service) SetIdentityFeedbackForwardingEnabled(ctx context.Context, in *
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Identities.SetFeedbackForwarding(ctx, acct, in.Identity, *in.ForwardingEnabled); err != nil {
+	if err := s.Identities.SetForwardingWithTopics(ctx, acct, in.Identity, *in.ForwardingEnabled); err != nil {
 		return nil, wireError(err)
 	}
 	return &v1wire.SetIdentityFeedbackForwardingEnabledResponse{}, nil
