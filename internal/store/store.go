@@ -42,6 +42,8 @@ type DB struct {
 	log    *slog.Logger
 	reqs   chan *writeReq
 	done   chan struct{}
+	conn   *sql.Conn            // w's connection, held by the writer goroutine
+	stmts  map[string]*sql.Stmt // prepared on conn; used only by the writer goroutine
 	closed sync.Once
 	mu     sync.RWMutex // guards sending on reqs against Close
 	shut   bool
@@ -57,18 +59,65 @@ type writeReq struct {
 // statements run inside a savepoint: if the function returns an error, only
 // its own changes are undone and the rest of the batch still commits.
 type Tx struct {
-	tx    *sql.Tx
+	db    *DB
 	after []func()
 }
 
 // Exec runs a statement.
-func (t *Tx) Exec(query string, args ...any) (sql.Result, error) { return t.tx.Exec(query, args...) }
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Exec(args...)
+}
 
 // Query runs a query.
-func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) { return t.tx.Query(query, args...) }
+func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Query(args...)
+}
 
 // QueryRow runs a query returning at most one row.
-func (t *Tx) QueryRow(query string, args ...any) *sql.Row { return t.tx.QueryRow(query, args...) }
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	st, err := t.stmt(query)
+	if err != nil {
+		// Let the row report the error: run the query unprepared.
+		return t.db.conn.QueryRowContext(context.Background(), query, args...)
+	}
+	return st.QueryRow(args...)
+}
+
+// stmt returns query prepared on the writer's connection. The writer has
+// one connection, so each distinct statement is compiled once for the life
+// of the store instead of once per use (SQLite's prepare was a third of the
+// writer's time per message).
+func (t *Tx) stmt(query string) (*sql.Stmt, error) { return t.db.stmt(query) }
+
+func (db *DB) stmt(query string) (*sql.Stmt, error) {
+	st, ok := db.stmts[query]
+	if !ok {
+		var err error
+		if st, err = db.conn.PrepareContext(context.Background(), query); err != nil {
+			return nil, err
+		}
+		db.stmts[query] = st
+	}
+	return st, nil
+}
+
+// exec runs a statement of the writer's own (BEGIN, SAVEPOINT, …).
+func (db *DB) exec(query string) error {
+	st, err := db.stmt(query)
+	if err != nil {
+		return err
+	}
+	_, err = st.Exec()
+	return err
+}
 
 // AfterCommit registers f to run once the write is durable. It is not run if
 // this write or the batch's commit fails.
@@ -82,7 +131,9 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	// temp_store(MEMORY): the savepoint each write runs in journals to a
+	// temporary file otherwise (80 % of the writer's file writes).
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -96,11 +147,16 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{path: path, w: w, r: r, log: log, reqs: make(chan *writeReq, 4*maxBatch), done: make(chan struct{})}
+	db := &DB{path: path, w: w, r: r, log: log, reqs: make(chan *writeReq, 4*maxBatch), done: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	if err := db.migrate(); err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
+	}
+	if db.conn, err = w.Conn(context.Background()); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
 	}
 	go db.writer()
 	return db, nil
@@ -139,7 +195,10 @@ func (db *DB) Close() error {
 		close(db.reqs)
 		db.mu.Unlock()
 		<-db.done
-		err = errors.Join(db.w.Close(), db.r.Close())
+		for _, st := range db.stmts {
+			st.Close()
+		}
+		err = errors.Join(db.conn.Close(), db.w.Close(), db.r.Close())
 	})
 	return err
 }
@@ -166,13 +225,24 @@ func (db *DB) writer() {
 }
 
 // commit runs one batch in one transaction: each request in a savepoint.
+// The writer drives the transaction with SQL on its own connection (not
+// database/sql's Tx, which would prepare every statement again).
 func (db *DB) commit(batch []*writeReq) {
-	tx, err := db.w.Begin()
-	if err != nil {
+	if err := db.exec("BEGIN IMMEDIATE"); err != nil {
 		for _, r := range batch {
 			r.errc <- err
 		}
 		return
+	}
+	abort := func(cause error, culprit int) {
+		db.exec("ROLLBACK")
+		for j, r := range batch {
+			if j == culprit {
+				r.errc <- cause
+			} else {
+				r.errc <- fmt.Errorf("store: batch aborted: %w", cause)
+			}
+		}
 	}
 	errs := make([]error, len(batch))
 	txs := make([]*Tx, len(batch))
@@ -181,36 +251,28 @@ func (db *DB) commit(batch []*writeReq) {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-			errs[i] = err
-			continue
+		if err := db.exec("SAVEPOINT w"); err != nil {
+			abort(err, -1)
+			return
 		}
-		t := &Tx{tx: tx}
-		err := runSafely(r.fn, t)
-		if err != nil {
-			if _, rerr := tx.Exec("ROLLBACK TO w"); rerr != nil {
-				// The transaction is unusable: fail the whole batch.
-				tx.Rollback()
-				for j, r := range batch {
-					if j == i {
-						r.errc <- err
-					} else {
-						r.errc <- fmt.Errorf("store: batch aborted: %w", rerr)
-					}
-				}
+		t := &Tx{db: db}
+		if err := runSafely(r.fn, t); err != nil {
+			if rerr := db.exec("ROLLBACK TO w"); rerr != nil {
+				abort(rerr, i) // the transaction is unusable: fail the whole batch
 				return
 			}
 			errs[i] = err
-		}
-		if _, err := tx.Exec("RELEASE w"); err != nil && errs[i] == nil {
-			errs[i] = err
-		}
-		if errs[i] == nil {
+		} else {
 			txs[i] = t
 		}
+		if err := db.exec("RELEASE w"); err != nil {
+			abort(err, -1)
+			return
+		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.exec("COMMIT"); err != nil {
 		db.log.Error("store: commit failed", "err", err, "batch", len(batch))
+		db.exec("ROLLBACK")
 		for _, r := range batch {
 			r.errc <- fmt.Errorf("store: commit: %w", err)
 		}
