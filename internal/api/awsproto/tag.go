@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // TagKey is the struct tag the generator writes on every wire-shape field:
@@ -77,6 +78,24 @@ type Member struct {
 // Members returns the tagged fields of struct type t in declaration order,
 // which is the model's member order. Untagged fields are skipped.
 func Members(t reflect.Type) ([]Member, error) {
+	if ms, ok := membersCache.Load(t); ok {
+		return ms.([]Member), nil
+	}
+	ms, err := members(t)
+	if err != nil {
+		return nil, err
+	}
+	membersCache.Store(t, ms)
+	return ms, nil
+}
+
+// membersCache memoises Members: shapes are fixed at compile time, and the
+// walk ran on every request (8 % of a send's CPU). Like encoding/json's type
+// cache it is the one piece of package state here, and it only ever holds
+// what the types already say. Callers must not modify the returned slice.
+var membersCache sync.Map // reflect.Type → []Member
+
+func members(t reflect.Type) ([]Member, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("awsproto: %v is not a struct", t)
 	}
