@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ type Worker struct {
 	now        func() time.Time
 	log        *slog.Logger
 	wg         sync.WaitGroup
+	// signing bounds concurrent DKIM signatures at the core count: RSA
+	// signing is pure CPU, and more at once only slows every delivery
+	// (DESIGN.md §7).
+	signing chan struct{}
 }
 
 // New returns a worker pool; Run starts it.
@@ -69,7 +74,8 @@ func New(cfg Config, q *queue.Queue, ids *identity.Service, sets *configset.Serv
 	if cfg.RetryWindow <= 0 {
 		cfg.RetryWindow = 14 * time.Hour
 	}
-	return &Worker{cfg: cfg, queue: q, identities: ids, configSets: sets, transport: t, now: now, log: log}
+	return &Worker{cfg: cfg, queue: q, identities: ids, configSets: sets, transport: t, now: now, log: log,
+		signing: make(chan struct{}, runtime.NumCPU())}
 }
 
 // Run claims and delivers until ctx ends, then waits for deliveries in flight.
@@ -201,7 +207,9 @@ func (w *Worker) signature(ctx context.Context, m *queue.Stored) ([]byte, error)
 			for i, k := range keys {
 				signers[i] = mail.Signer{Domain: k.Domain, Selector: k.Selector, Key: k.Key}
 			}
+			w.signing <- struct{}{}
 			signed, err := mail.Sign(m.Data, signers, w.now())
+			<-w.signing
 			if err != nil {
 				return nil, err
 			}

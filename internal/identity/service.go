@@ -73,6 +73,7 @@ type Service struct {
 	cache cache
 	kick  chan struct{} // wakes the checker
 	zone  sync.Map      // token → public record
+	keys  sync.Map      // token → parsed private key
 	wg    sync.WaitGroup
 }
 
