@@ -20,6 +20,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"log/slog"
 	"net"
 	"strings"
@@ -134,7 +135,7 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	smtp  *smtp.Server
-	conns *conns
+	conns *conntrack.Set
 
 	// ctx bounds look-ups and recording; it ends only when Shutdown gives
 	// up waiting, so messages in flight finish during the grace.
@@ -160,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 			cfg.TLS.MinVersion = tls.VersionTLS12
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: newConns(cfg.MaxConns)}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: conntrack.NewSet(cfg.MaxConns)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
@@ -182,7 +183,7 @@ func (s *Server) FeedbackAddress() string { return FeedbackLocalPart + "@" + s.c
 // newSession is go-smtp's backend: a session per EHLO, renewed after
 // STARTTLS.
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	tc, ok := connOf(c.Conn())
+	tc, ok := conntrack.Of(c.Conn())
 	if !ok {
 		return nil, errTemporary // only the listener made by Serve reaches here
 	}
@@ -219,7 +220,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.serving.Add(1)
 	go func() {
 		defer s.serving.Done()
-		if err := s.smtp.Serve(&listener{Listener: ln, conns: s.conns}); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := s.smtp.Serve(&conntrack.Listener{Listener: ln, Set: s.conns}); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("MX listener stopped", "err", err)
 		}
 	}()
@@ -252,13 +253,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 		stopped := make(chan error, 1)
 		go func() { stopped <- s.smtp.Shutdown(context.Background()) }() // waits for the connections
-		s.conns.shutDown()
+		s.conns.ShutDown()
 		select {
 		case s.shutErr = <-stopped:
 		case <-ctx.Done():
-			s.log.Warn("MX shutdown grace over: closing busy connections", "open", s.conns.count())
+			s.log.Warn("MX shutdown grace over: closing busy connections", "open", s.conns.Count())
 			s.cancel()
-			s.conns.closeAll()
+			s.conns.CloseAll()
 			s.shutErr = <-stopped
 		}
 		s.cancel()

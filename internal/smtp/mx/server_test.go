@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"net"
 	"os"
 	"path/filepath"
@@ -448,8 +449,8 @@ func TestConnectionCap(t *testing.T) {
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 128)
 	n, _ := conn.Read(buf)
-	if got := string(buf[:n]); got != tooManyConns {
-		t.Errorf("over the cap the server said %q, want %q", got, tooManyConns)
+	if got := string(buf[:n]); got != conntrack.TooManyConns {
+		t.Errorf("over the cap the server said %q, want %q", got, conntrack.TooManyConns)
 	}
 }
 

@@ -3,6 +3,7 @@ package mx
 import (
 	"context"
 	"errors"
+	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"io"
 	"log/slog"
 	"net"
@@ -18,7 +19,7 @@ import (
 type session struct {
 	srv  *Server
 	smtp *smtp.Conn
-	conn *conn
+	conn *conntrack.Conn
 	log  *slog.Logger
 
 	from    string // MAIL FROM; "" is the null reverse-path of DSNs
@@ -39,8 +40,8 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 // Rcpt accepts the addresses Sesame issued and refuses the rest (see
 // route). A client that keeps guessing is cut off after MaxRejects.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if s.conn.rejects >= s.srv.cfg.MaxRejects {
-		s.conn.hangUpAfterReply()
+	if s.conn.Strikes >= s.srv.cfg.MaxRejects {
+		s.conn.HangUpAfterReply()
 		return errTooManyRejects
 	}
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.ProcessTimeout)
@@ -51,7 +52,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errTemporary
 	}
 	if !ok {
-		s.conn.rejects++
+		s.conn.Strikes++
 		s.log.Debug("MX recipient refused", "rcpt", to, "from", s.from)
 		return errAccessDenied
 	}
@@ -63,8 +64,8 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // once that is written — or once the message is known to report nothing
 // Sesame records — and 451 when recording failed, so the sender retries.
 func (s *session) Data(r io.Reader) error {
-	if !s.conn.begin() {
-		s.conn.hangUpAfterReply()
+	if !s.conn.Begin() {
+		s.conn.HangUpAfterReply()
 		return errShuttingDown
 	}
 	raw, err := io.ReadAll(&idleReader{r: r, conn: s.smtp.Conn(), timeout: s.srv.cfg.DataTimeout})
@@ -89,16 +90,16 @@ func (s *session) readFailed(err error) error {
 		return errTooLong
 	case errors.Is(err, smtp.ErrTooLongLine):
 		// go-smtp's line limit is sticky: nothing more can be read.
-		s.conn.hangUpAfterReply()
+		s.conn.HangUpAfterReply()
 		return errLongLine
 	case errors.As(err, &ne) && ne.Timeout():
 		s.log.Info("MX client stalled in DATA")
-		s.conn.hangUpAfterReply()
+		s.conn.HangUpAfterReply()
 		return errDataTimeout
 	case errors.Is(err, smtp.ErrDataReset):
 		return err // BDAT transfer aborted by RSET or a hang-up: no reply is read
 	default:
-		s.conn.hangUpAfterReply()
+		s.conn.HangUpAfterReply()
 		return errTemporary
 	}
 }
@@ -106,13 +107,13 @@ func (s *session) readFailed(err error) error {
 // Reset ends the transaction: after the reply to DATA, RSET, a new EHLO.
 func (s *session) Reset() {
 	s.from, s.targets = "", nil
-	s.conn.end()
+	s.conn.End()
 }
 
 // Logout is called when the connection closes or STARTTLS discards the
 // session.
 func (s *session) Logout() error {
-	s.conn.end()
+	s.conn.End()
 	return nil
 }
 

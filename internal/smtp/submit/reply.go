@@ -30,10 +30,6 @@ var (
 	errAuthMechanism = smtp.ErrAuthUnknownMechanism
 )
 
-// tooManyConns is written, without an enhanced code (no EHLO has negotiated
-// them yet), to a connection over the cap before hanging up.
-const tooManyConns = "421 Too many concurrent SMTP connections\r\n"
-
 // notVerified starts the domain's refusal of an unverified sender or, in the
 // sandbox, recipient (SES-BEHAVIOR §6.3); SMTP words it "Message rejected".
 const notVerified = "Email address is not verified."

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"log/slog"
 	"net"
 	"strings"
@@ -145,7 +146,7 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	smtp  *smtp.Server
-	conns *conns
+	conns *conntrack.Set
 
 	// ctx bounds credential look-ups and sends; it ends only when Shutdown
 	// gives up waiting, so messages in flight finish during the grace.
@@ -170,7 +171,7 @@ func New(cfg Config) (*Server, error) {
 		tlsCfg.MinVersion = tls.VersionTLS12
 	}
 	cfg.TLS = tlsCfg
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: newConns(cfg.MaxConns), listeners: map[Mode]net.Listener{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: conntrack.NewSet(cfg.MaxConns), listeners: map[Mode]net.Listener{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
@@ -195,7 +196,7 @@ func New(cfg Config) (*Server, error) {
 // newSession is go-smtp's backend: a session per EHLO, renewed after
 // STARTTLS.
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	tc, ok := connOf(c.Conn())
+	tc, ok := conntrack.Of(c.Conn())
 	if !ok {
 		return nil, errTemporary // only listeners made by Listen reach here
 	}
@@ -228,10 +229,10 @@ func (s *Server) Serve(mode Mode, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("submit: a %s listener is already served", mode)
 	}
-	tl := &listener{Listener: ln, conns: s.conns, refusing: make(chan struct{}, 16), wg: &s.serving}
+	tl := &conntrack.Listener{Listener: ln, Set: s.conns, Refusing: make(chan struct{}, 16), WG: &s.serving}
 	var served net.Listener = tl
 	if mode == ImplicitTLS {
-		tl.tls = s.cfg.TLS
+		tl.TLS = s.cfg.TLS
 		served = tls.NewListener(tl, s.cfg.TLS)
 	}
 	s.listeners[mode] = ln
@@ -272,13 +273,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 		stopped := make(chan error, 1)
 		go func() { stopped <- s.smtp.Shutdown(context.Background()) }() // waits for the connections
-		s.conns.shutDown()
+		s.conns.ShutDown()
 		select {
 		case s.shutErr = <-stopped:
 		case <-ctx.Done():
-			s.log.Warn("SMTP shutdown grace over: closing busy connections", "open", s.conns.count())
+			s.log.Warn("SMTP shutdown grace over: closing busy connections", "open", s.conns.Count())
 			s.cancel()
-			s.conns.closeAll()
+			s.conns.CloseAll()
 			s.shutErr = <-stopped
 		}
 		s.cancel()

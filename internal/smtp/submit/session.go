@@ -3,6 +3,7 @@ package submit
 import (
 	"context"
 	"errors"
+	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"io"
 	"log/slog"
 	"net"
@@ -21,7 +22,7 @@ import (
 type session struct {
 	srv  *Server
 	smtp *smtp.Conn
-	conn *conn
+	conn *conntrack.Conn
 	log  *slog.Logger
 
 	account string // set by a successful AUTH
@@ -92,10 +93,10 @@ func (s *session) login(username, password string) error {
 // connection the refusal is the last reply it gets. The user name is not
 // logged: clients have been known to send the secret in it.
 func (s *session) authFailed() error {
-	s.conn.authFailures++
-	s.log.Info("SMTP authentication failed", "failures", s.conn.authFailures)
-	if s.conn.authFailures >= s.srv.cfg.MaxAuthFailures {
-		s.conn.hangUpAfterReply()
+	s.conn.Strikes++
+	s.log.Info("SMTP authentication failed", "failures", s.conn.Strikes)
+	if s.conn.Strikes >= s.srv.cfg.MaxAuthFailures {
+		s.conn.HangUpAfterReply()
 	}
 	return errBadLogin
 }
@@ -136,13 +137,13 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // Data reads the message and hands it to the send use case; the reply is
 // SES's "250 Ok <MessageId>" once the message is durable, or the refusal.
 func (s *session) Data(r io.Reader) error {
-	if !s.conn.begin() {
-		s.conn.hangUpAfterReply()
+	if !s.conn.Begin() {
+		s.conn.HangUpAfterReply()
 		return errShuttingDown
 	}
 	// The idle timeout stays on until Reset, after the reply: go-smtp
 	// drains the rest of a refused message before answering.
-	s.conn.setDataTimeout(s.srv.cfg.DataTimeout)
+	s.conn.SetIdleTimeout(s.srv.cfg.DataTimeout)
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return s.readFailed(err)
@@ -181,18 +182,18 @@ func (s *session) readFailed(err error) error {
 		return errTooLong
 	case errors.Is(err, smtp.ErrTooLongLine):
 		// go-smtp's line limit is sticky: nothing more can be read.
-		s.conn.hangUpAfterReply()
+		s.conn.HangUpAfterReply()
 		return errLongLine
 	case errors.As(err, &ne) && ne.Timeout():
 		s.log.Info("SMTP client stalled in DATA")
-		s.conn.setDataTimeout(0) // go-smtp's drain must fail at once, not wait again
-		s.conn.hangUpAfterReply()
+		s.conn.SetIdleTimeout(0) // go-smtp's drain must fail at once, not wait again
+		s.conn.HangUpAfterReply()
 		return errDataTimeout
 	case errors.Is(err, smtp.ErrDataReset):
 		return err // BDAT transfer aborted by RSET or a hang-up: no reply is read
 	default:
-		s.conn.setDataTimeout(0)
-		s.conn.hangUpAfterReply()
+		s.conn.SetIdleTimeout(0)
+		s.conn.HangUpAfterReply()
 		return errTemporary
 	}
 }
@@ -200,13 +201,13 @@ func (s *session) readFailed(err error) error {
 // Reset ends the transaction: after the reply to DATA, RSET, a new EHLO.
 func (s *session) Reset() {
 	s.from, s.rcpts = "", nil
-	s.conn.setDataTimeout(0)
-	s.conn.end()
+	s.conn.SetIdleTimeout(0)
+	s.conn.End()
 }
 
 // Logout is called when the connection closes or STARTTLS discards the
 // session.
 func (s *session) Logout() error {
-	s.conn.end()
+	s.conn.End()
 	return nil
 }

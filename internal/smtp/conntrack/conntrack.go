@@ -1,4 +1,11 @@
-package submit
+// Package conntrack keeps the connections of a go-smtp server: the
+// connection cap (refused with SES's 421), a graceful shutdown that lets a
+// message in flight finish while idle sessions close at once, a hang-up after
+// a final reply, and an idle timeout inside DATA. go-smtp's own Shutdown
+// waits for every connection, idle ones included, and its Close cannot follow
+// a Shutdown, so Sesame's SMTP servers (submission and MX) keep the set
+// themselves, with this one piece of code.
+package conntrack
 
 import (
 	"crypto/tls"
@@ -8,52 +15,57 @@ import (
 	"time"
 )
 
-// conns is the set of open connections of both listeners: it enforces the
-// connection cap and is what Shutdown closes. go-smtp's own Shutdown waits
-// for every connection, idle ones included, and its Close cannot follow a
-// Shutdown, so Sesame keeps the set itself.
-type conns struct {
+// TooManyConns is written, without an enhanced code (no EHLO has
+// negotiated them), to a connection over the cap before hanging up (SES's
+// text; a remote MTA retries later, RFC 5321 §4.2.5).
+const TooManyConns = "421 Too many concurrent SMTP connections\r\n"
+
+// Set is the set of open connections of a server's listeners: it enforces
+// the connection cap and is what a shutdown closes.
+type Set struct {
 	max     int
 	mu      sync.Mutex
-	set     map[*conn]struct{}
+	set     map[*Conn]struct{}
 	closing bool
 }
 
-func newConns(max int) *conns {
-	return &conns{max: max, set: make(map[*conn]struct{})}
+// NewSet returns a set that admits at most max connections at once.
+func NewSet(max int) *Set {
+	return &Set{max: max, set: make(map[*Conn]struct{})}
 }
 
-// add tracks c, or reports false when the cap is reached or the server is
+// Add tracks c, or reports false when the cap is reached or the server is
 // shutting down.
-func (cs *conns) add(c net.Conn) (*conn, bool) {
+func (cs *Set) Add(c net.Conn) (*Conn, bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cs.closing || len(cs.set) >= cs.max {
 		return nil, false
 	}
-	tc := &conn{Conn: c, owner: cs}
+	tc := &Conn{Conn: c, owner: cs}
 	cs.set[tc] = struct{}{}
 	return tc, true
 }
 
-func (cs *conns) remove(c *conn) {
+func (cs *Set) remove(c *Conn) {
 	cs.mu.Lock()
 	delete(cs.set, c)
 	cs.mu.Unlock()
 }
 
-func (cs *conns) count() int {
+// Count is the number of open connections.
+func (cs *Set) Count() int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return len(cs.set)
 }
 
-// shutDown stops new connections and closes those not inside a
-// transaction; the others close when their transaction ends (conn.end).
-func (cs *conns) shutDown() {
+// ShutDown stops new connections and closes those not inside a
+// transaction; the others close when their transaction ends (Conn.End).
+func (cs *Set) ShutDown() {
 	cs.mu.Lock()
 	cs.closing = true
-	open := make([]*conn, 0, len(cs.set))
+	open := make([]*Conn, 0, len(cs.set))
 	for c := range cs.set {
 		open = append(open, c)
 	}
@@ -63,10 +75,10 @@ func (cs *conns) shutDown() {
 	}
 }
 
-// closeAll closes every connection, busy or not.
-func (cs *conns) closeAll() {
+// CloseAll closes every connection, busy or not.
+func (cs *Set) CloseAll() {
 	cs.mu.Lock()
-	open := make([]*conn, 0, len(cs.set))
+	open := make([]*Conn, 0, len(cs.set))
 	for c := range cs.set {
 		open = append(open, c)
 	}
@@ -76,17 +88,18 @@ func (cs *conns) closeAll() {
 	}
 }
 
-func (cs *conns) isClosing() bool {
+// Closing reports whether a shutdown has begun.
+func (cs *Set) Closing() bool {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.closing
 }
 
-// conn is one accepted TCP connection, beneath any TLS layer. Its state is
+// Conn is one accepted TCP connection, beneath any TLS layer. Its state is
 // per connection, so it survives the new go-smtp session STARTTLS makes.
-type conn struct {
+type Conn struct {
 	net.Conn
-	owner *conns
+	owner *Set
 
 	mu     sync.Mutex
 	busy   bool // inside DATA, until the reply is written
@@ -102,24 +115,25 @@ type conn struct {
 	dataTimeout atomic.Int64
 	armed       atomic.Int64
 
-	// authFailures counts failed AUTH attempts; only the connection's
-	// goroutine touches it.
-	authFailures int
+	// Strikes counts what the server holds against the client — failed
+	// AUTH attempts, refused recipients — to hang up on abuse. Only the
+	// connection's goroutine touches it.
+	Strikes int
 }
 
-// setDataTimeout makes every read from now on wait at most d for the client
+// SetIdleTimeout makes every read from now on wait at most d for the client
 // (0 turns it off). It is applied at each network read, beneath TLS and
 // go-smtp's buffering, because go-smtp's DATA reader blocks until it fills
 // the caller's buffer: only here is "no byte for d" visible. go-smtp's own
 // ReadTimeout, set once per command line, would bound the whole transfer.
-func (c *conn) setDataTimeout(d time.Duration) {
+func (c *Conn) SetIdleTimeout(d time.Duration) {
 	c.armed.Store(0)
 	c.dataTimeout.Store(int64(d))
 }
 
 // Read reads from the connection, pushing the DATA idle deadline back first
 // when one is set.
-func (c *conn) Read(b []byte) (int, error) {
+func (c *Conn) Read(b []byte) (int, error) {
 	if d := time.Duration(c.dataTimeout.Load()); d > 0 {
 		// Re-arming costs a timer update: do it when a quarter of the
 		// timeout (at most a second) has passed, so a client is cut off
@@ -136,9 +150,9 @@ func (c *conn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-// begin marks the connection busy with a message; false means it is
+// Begin marks the connection busy with a message; false means it is
 // closing and must not start one.
-func (c *conn) begin() bool {
+func (c *Conn) Begin() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -148,18 +162,18 @@ func (c *conn) begin() bool {
 	return true
 }
 
-// end marks the transaction over (its reply written); during shutdown the
+// End marks the transaction over (its reply written); during shutdown the
 // connection closes now.
-func (c *conn) end() {
+func (c *Conn) End() {
 	c.mu.Lock()
 	c.busy = false
 	c.mu.Unlock()
-	if c.owner.isClosing() {
+	if c.owner.Closing() {
 		c.Close()
 	}
 }
 
-func (c *conn) closeIfIdle() {
+func (c *Conn) closeIfIdle() {
 	c.mu.Lock()
 	idle := !c.busy
 	c.mu.Unlock()
@@ -168,15 +182,15 @@ func (c *conn) closeIfIdle() {
 	}
 }
 
-// hangUpAfterReply closes the connection once the next reply has been
+// HangUpAfterReply closes the connection once the next reply has been
 // written: for replies after which the session must not go on (RFC 5321
-// §3.8: the server may close after a 421, and after a stalled DATA the
-// stream is out of step).
-func (c *conn) hangUpAfterReply() { c.hangUp.Store(true) }
+// §3.8: the server may close after a 421 or a final refusal, and after a
+// stalled DATA the stream is out of step).
+func (c *Conn) HangUpAfterReply() { c.hangUp.Store(true) }
 
 // Write writes to the connection; go-smtp flushes each reply line in one
 // write (one TLS record), so a pending hang-up happens right after it.
-func (c *conn) Write(b []byte) (int, error) {
+func (c *Conn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	if c.hangUp.Load() {
 		c.Close()
@@ -184,7 +198,8 @@ func (c *conn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (c *conn) Close() error {
+// Close closes the connection and forgets it.
+func (c *Conn) Close() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
@@ -196,12 +211,12 @@ func (c *conn) Close() error {
 	return err
 }
 
-// connOf finds the tracked connection beneath go-smtp's (possibly TLS)
+// Of finds the tracked connection beneath go-smtp's (possibly TLS)
 // connection.
-func connOf(nc net.Conn) (*conn, bool) {
+func Of(nc net.Conn) (*Conn, bool) {
 	for {
 		switch c := nc.(type) {
-		case *conn:
+		case *Conn:
 			return c, true
 		case *tls.Conn:
 			nc = c.NetConn()
@@ -211,27 +226,29 @@ func connOf(nc net.Conn) (*conn, bool) {
 	}
 }
 
-// listener tracks accepted connections and refuses those over the cap with
-// SES's 421 reply — inside TLS on the implicit-TLS port, where a plain-text
-// reply would only read as a broken handshake.
-type listener struct {
+// Listener tracks accepted connections in Set and refuses those over the cap
+// with SES's 421 reply — inside TLS on an implicit-TLS port (TLS set), where
+// a plain-text reply would only read as a broken handshake.
+type Listener struct {
 	net.Listener
-	conns *conns
-	tls   *tls.Config // set on the implicit-TLS listener
+	Set *Set
+	TLS *tls.Config // set on an implicit-TLS listener
 
-	refusing chan struct{} // bounds the goroutines answering refused TLS clients
-	wg       *sync.WaitGroup
+	// Refusing bounds the goroutines answering refused TLS clients (nil:
+	// none, such clients are hung up on); WG tracks them.
+	Refusing chan struct{}
+	WG       *sync.WaitGroup
 }
 
 // Accept returns the next connection within the cap; connections over it
 // are answered and closed here.
-func (l *listener) Accept() (net.Conn, error) {
+func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		if tc, ok := l.conns.add(c); ok {
+		if tc, ok := l.Set.Add(c); ok {
 			return tc, nil
 		}
 		l.refuse(c)
@@ -240,33 +257,33 @@ func (l *listener) Accept() (net.Conn, error) {
 
 const refuseTimeout = 5 * time.Second
 
-func (l *listener) refuse(c net.Conn) {
-	if l.conns.isClosing() {
+func (l *Listener) refuse(c net.Conn) {
+	if l.Set.Closing() {
 		c.Close()
 		return
 	}
-	if l.tls == nil {
+	if l.TLS == nil {
 		// A short reply fits the socket buffer: no goroutine needed.
 		c.SetWriteDeadline(time.Now().Add(time.Second))
-		c.Write([]byte(tooManyConns))
+		c.Write([]byte(TooManyConns))
 		c.Close()
 		return
 	}
 	select {
-	case l.refusing <- struct{}{}:
+	case l.Refusing <- struct{}{}:
 	default:
 		c.Close() // already answering many: just hang up
 		return
 	}
-	l.wg.Add(1)
+	l.WG.Add(1)
 	go func() {
-		defer l.wg.Done()
-		defer func() { <-l.refusing }()
-		tc := tls.Server(c, l.tls)
+		defer l.WG.Done()
+		defer func() { <-l.Refusing }()
+		tc := tls.Server(c, l.TLS)
 		defer tc.Close()
 		tc.SetDeadline(time.Now().Add(refuseTimeout))
 		if tc.Handshake() == nil {
-			tc.Write([]byte(tooManyConns))
+			tc.Write([]byte(TooManyConns))
 		}
 	}()
 }
