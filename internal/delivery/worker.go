@@ -190,8 +190,10 @@ func (w *Worker) deliver(ctx context.Context, c queue.Claim) {
 	}
 }
 
-// signature returns the message's DKIM-Signature header lines, making and
-// keeping them at the first attempt.
+// signature returns the message's DKIM-Signature header lines, made at the
+// first attempt. They are stored with that attempt's outcome (queue.Record),
+// in the same write, so retries send the same bytes without a write of
+// their own; m.DKIM carries them there.
 func (w *Worker) signature(ctx context.Context, m *queue.Stored) ([]byte, error) {
 	if m.DKIM != nil {
 		return m.DKIM, nil
@@ -222,9 +224,7 @@ func (w *Worker) signature(ctx context.Context, m *queue.Stored) ([]byte, error)
 	if sig == nil {
 		sig = []byte{}
 	}
-	if err := w.queue.SaveDKIM(ctx, m.ID, sig); err != nil {
-		return nil, err
-	}
+	m.DKIM = sig
 	return sig, nil
 }
 

@@ -50,6 +50,12 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 	at := store.Millis(now)
 	ts := now.Format("2006-01-02T15:04:05.000Z")
 	return q.db.Write(ctx, func(tx *store.Tx) error {
+		// The signature made for this attempt is kept for the retries.
+		if m.DKIM != nil {
+			if _, err := tx.Exec("UPDATE messages SET dkim = ? WHERE id = ? AND dkim IS NULL", m.DKIM, m.ID); err != nil {
+				return err
+			}
+		}
 		var delivered, bounced, delayed []Result
 		for _, r := range results {
 			next := int64(0)

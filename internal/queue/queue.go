@@ -244,14 +244,6 @@ func (q *Queue) Load(ctx context.Context, id string) (*Stored, error) {
 	return &s, nil
 }
 
-// SaveDKIM keeps the message's DKIM signature so retries send the same bytes.
-func (q *Queue) SaveDKIM(ctx context.Context, id string, sig []byte) error {
-	return q.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec("UPDATE messages SET dkim = ? WHERE id = ? AND dkim IS NULL", sig, id)
-		return err
-	})
-}
-
 // ReleaseLeases makes every leased delivery due now. With the embedded store
 // one process owns the queue, so at start any lease still held belongs to a
 // process that died mid-delivery; waiting for it to run out would delay that
