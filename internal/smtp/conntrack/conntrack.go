@@ -8,6 +8,7 @@
 package conntrack
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"sync"
@@ -286,4 +287,23 @@ func (l *Listener) refuse(c net.Conn) {
 			tc.Write([]byte(TooManyConns))
 		}
 	}()
+}
+
+// Drain shuts a go-smtp server down gracefully over this set: idle
+// connections close at once, busy ones once their message is answered
+// (go-smtp's Shutdown waits for them). If ctx ends first, abort is called to
+// cancel the work in flight, every connection is closed, and forced is true.
+func (cs *Set) Drain(ctx context.Context, srv interface{ Shutdown(context.Context) error }, abort func()) (forced bool, err error) {
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Shutdown(context.Background()) }()
+	cs.ShutDown()
+	select {
+	case err = <-stopped:
+	case <-ctx.Done():
+		forced = true
+		abort()
+		cs.CloseAll()
+		err = <-stopped
+	}
+	return forced, err
 }

@@ -251,16 +251,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 
-		stopped := make(chan error, 1)
-		go func() { stopped <- s.smtp.Shutdown(context.Background()) }() // waits for the connections
-		s.conns.ShutDown()
-		select {
-		case s.shutErr = <-stopped:
-		case <-ctx.Done():
-			s.log.Warn("MX shutdown grace over: closing busy connections", "open", s.conns.Count())
-			s.cancel()
-			s.conns.CloseAll()
-			s.shutErr = <-stopped
+		open := s.conns.Count()
+		var forced bool
+		forced, s.shutErr = s.conns.Drain(ctx, s.smtp, s.cancel)
+		if forced {
+			s.log.Warn("MX shutdown grace over: closed busy connections", "open", open)
 		}
 		s.cancel()
 		s.serving.Wait()
