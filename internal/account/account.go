@@ -161,7 +161,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Account, error) {
 	var sandbox, enabled int
 	var reasons, details string
 	var created int64
-	err := s.db.Read().QueryRowContext(ctx, `SELECT id, sandbox, max_24h, max_rate, sending_enabled, suppressed_reasons,
+	err := s.db.QueryRow(ctx, `SELECT id, sandbox, max_24h, max_rate, sending_enabled, suppressed_reasons,
 		details, review_status, review_case_id, created_at FROM accounts WHERE id = ?`, id).
 		Scan(&a.ID, &sandbox, &a.Max24h, &a.MaxRate, &enabled, &reasons, &details, &a.ReviewStatus, &a.ReviewCaseID, &created)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -101,7 +101,7 @@ func (s *Service) get(ctx context.Context, account, name string) (*Identity, err
 		return i, nil
 	}
 	gen := s.cache.gen.Load()
-	i, err := scanIdentity(s.db.Read().QueryRowContext(ctx, "SELECT "+columns+" FROM identities WHERE account_id = ? AND name = ?", account, name))
+	i, err := scanIdentity(s.db.QueryRow(ctx, "SELECT "+columns+" FROM identities WHERE account_id = ? AND name = ?", account, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		s.cache.store(account, name, nil, gen)
 		return nil, nil

@@ -225,7 +225,7 @@ func (q *Queue) Load(ctx context.Context, id string) (*Stored, error) {
 	var created int64
 	var md string
 	var system int
-	err := q.db.Read().QueryRowContext(ctx, `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, data, dkim, system
+	err := q.db.QueryRow(ctx, `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, data, dkim, system
 		FROM messages WHERE id = ?`, id).Scan(&s.ID, &s.AccountID, &created, &s.Operation, &s.Source, &s.From, &s.ConfigSet, &md, &s.Data, &s.DKIM, &system)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoMessage

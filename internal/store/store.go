@@ -36,17 +36,18 @@ var ErrClosed = errors.New("store: closed")
 
 // DB is an open store.
 type DB struct {
-	path   string
-	w      *sql.DB // exactly one connection, owned by the writer goroutine
-	r      *sql.DB // readers
-	log    *slog.Logger
-	reqs   chan *writeReq
-	done   chan struct{}
-	conn   *sql.Conn            // w's connection, held by the writer goroutine
-	stmts  map[string]*sql.Stmt // prepared on conn; used only by the writer goroutine
-	closed sync.Once
-	mu     sync.RWMutex // guards sending on reqs against Close
-	shut   bool
+	path      string
+	w         *sql.DB // exactly one connection, owned by the writer goroutine
+	r         *sql.DB // readers
+	log       *slog.Logger
+	reqs      chan *writeReq
+	done      chan struct{}
+	conn      *sql.Conn            // w's connection, held by the writer goroutine
+	readStmts sync.Map             // query → *sql.Stmt prepared on r
+	stmts     map[string]*sql.Stmt // prepared on conn; used only by the writer goroutine
+	closed    sync.Once
+	mu        sync.RWMutex // guards sending on reqs against Close
+	shut      bool
 }
 
 type writeReq struct {
@@ -198,6 +199,7 @@ func (db *DB) Close() error {
 		for _, st := range db.stmts {
 			st.Close()
 		}
+		db.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 		err = errors.Join(db.conn.Close(), db.w.Close(), db.r.Close())
 	})
 	return err
@@ -354,3 +356,30 @@ func FromMillis(ms int64) time.Time {
 
 // NullString maps "" to SQL NULL.
 func NullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// QueryRow runs a read-only query through a statement prepared once on the
+// read pool (database/sql prepares it on each pooled connection the first
+// time that connection runs it). For the fixed queries of hot paths; a query
+// text built from variable parts would grow the cache without bound.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return db.r.QueryRowContext(ctx, query, args...) // the row reports the error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.readStmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.readStmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
