@@ -81,7 +81,7 @@ func (p *planner) message(ctx context.Context, ev event) (*loaded, error) {
 	}
 	m := &loaded{}
 	p.msgs[ev.MessageID] = m
-	s, err := p.d.queue.Load(ctx, ev.MessageID)
+	s, err := p.d.queue.LoadMeta(ctx, ev.MessageID)
 	if errors.Is(err, queue.ErrNoMessage) {
 		return m, nil
 	}

@@ -43,7 +43,7 @@ const cursorName = "events"
 
 // Queue loads the message an event is about.
 type Queue interface {
-	Load(ctx context.Context, id string) (*queue.Stored, error)
+	LoadMeta(ctx context.Context, id string) (*queue.Stored, error)
 }
 
 // ConfigSets lists a configuration set's event destinations.

@@ -30,7 +30,7 @@ const (
 
 type fakeQueue map[string]*queue.Stored
 
-func (q fakeQueue) Load(_ context.Context, id string) (*queue.Stored, error) {
+func (q fakeQueue) LoadMeta(_ context.Context, id string) (*queue.Stored, error) {
 	if m, ok := q[id]; ok {
 		return m, nil
 	}

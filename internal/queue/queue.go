@@ -220,13 +220,31 @@ type Stored struct {
 var ErrNoMessage = errors.New("queue: no such message")
 
 // Load reads a message.
-func (q *Queue) Load(ctx context.Context, id string) (*Stored, error) {
+func (q *Queue) Load(ctx context.Context, id string) (*Stored, error) { return q.load(ctx, id, true) }
+
+// LoadMeta reads a message without its body and signature: what event
+// publishing needs.
+func (q *Queue) LoadMeta(ctx context.Context, id string) (*Stored, error) {
+	return q.load(ctx, id, false)
+}
+
+const (
+	loadMeta = `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, system FROM messages WHERE id = ?`
+	loadAll  = `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, system, data, dkim FROM messages WHERE id = ?`
+)
+
+func (q *Queue) load(ctx context.Context, id string, withBody bool) (*Stored, error) {
 	var s Stored
 	var created int64
 	var md string
 	var system int
-	err := q.db.QueryRow(ctx, `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, data, dkim, system
-		FROM messages WHERE id = ?`, id).Scan(&s.ID, &s.AccountID, &created, &s.Operation, &s.Source, &s.From, &s.ConfigSet, &md, &s.Data, &s.DKIM, &system)
+	query := loadMeta
+	dest := []any{&s.ID, &s.AccountID, &created, &s.Operation, &s.Source, &s.From, &s.ConfigSet, &md, &system}
+	if withBody {
+		query = loadAll
+		dest = append(dest, &s.Data, &s.DKIM)
+	}
+	err := q.db.QueryRow(ctx, query, id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoMessage
 	}

@@ -147,7 +147,11 @@ func Open(path string, log *slog.Logger) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	// Keep the readers open: database/sql keeps 2 idle by default, and
+	// reopening a SQLite connection re-reads the schema.
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxLifetime(0)
 	db := &DB{path: path, w: w, r: r, log: log, reqs: make(chan *writeReq, 4*maxBatch), done: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	if err := db.migrate(); err != nil {
 		w.Close()
