@@ -152,8 +152,8 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 				mu.Unlock()
 				if n == 300 {
 					once.Do(func() {
+						close(killed) // first: sends cut off by the kill must see it
 						first.cmd.Process.Signal(syscall.SIGKILL)
-						close(killed)
 					})
 				}
 			}
