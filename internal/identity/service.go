@@ -27,6 +27,9 @@ type Resolver interface {
 // queue and delivery path.
 type Mailer interface {
 	SendSystemMail(ctx context.Context, m SystemMail) (messageID string, err error)
+	// CheckConfigSet refuses a configuration set a send could not use
+	// (unknown or paused), with the error a send would give.
+	CheckConfigSet(ctx context.Context, account, name string) error
 }
 
 // SystemMail is a message Sesame sends on an account's behalf.
@@ -38,6 +41,7 @@ type SystemMail struct {
 	Text      string
 	HTML      string
 	Operation string // e.g. SendCustomVerificationEmail
+	ConfigSet string // the configuration set the mail is sent with, if any
 }
 
 // Config holds the settings identities depend on.
@@ -167,7 +171,7 @@ func (s *Service) Create(ctx context.Context, account, name string, o CreateOpti
 	}
 	s.cacheKeys(keys)
 	if id.Kind == EmailAddress {
-		if _, err := s.sendVerification(ctx, id, nil, ""); err != nil {
+		if _, err := s.sendVerification(ctx, id, nil, "", ""); err != nil {
 			return nil, err
 		}
 	} else {
@@ -180,14 +184,19 @@ func (s *Service) Create(ctx context.Context, account, name string, o CreateOpti
 // address identity if needed and (re)sends the verification mail, resetting
 // it to Pending; for a verified address it does nothing.
 func (s *Service) VerifyEmail(ctx context.Context, account, email string) error {
-	_, err := s.requestEmail(ctx, account, email, nil, "")
+	_, err := s.requestEmail(ctx, account, email, nil, "", "")
 	return err
 }
 
 // SendCustomVerification is SendCustomVerificationEmail: like VerifyEmail but
 // the mail is made from the account's template, and it is sent even when the
 // address is already verified.
-func (s *Service) SendCustomVerification(ctx context.Context, account, email, templateName string) (string, error) {
+func (s *Service) SendCustomVerification(ctx context.Context, account, email, templateName, configSet string) (string, error) {
+	if configSet != "" && s.mailer != nil {
+		if err := s.mailer.CheckConfigSet(ctx, account, configSet); err != nil {
+			return "", err
+		}
+	}
 	t, err := s.GetTemplate(ctx, account, templateName)
 	if err != nil {
 		return "", err
@@ -197,10 +206,10 @@ func (s *Service) SendCustomVerification(ctx context.Context, account, email, te
 	} else if !ok {
 		return "", fault.Named(fault.FromNotVerified, t.FromAddress, "Email address %s is not verified.", t.FromAddress)
 	}
-	return s.requestEmail(ctx, account, email, t, "SendCustomVerificationEmail")
+	return s.requestEmail(ctx, account, email, t, "SendCustomVerificationEmail", configSet)
 }
 
-func (s *Service) requestEmail(ctx context.Context, account, email string, t *Template, operation string) (string, error) {
+func (s *Service) requestEmail(ctx context.Context, account, email string, t *Template, operation, configSet string) (string, error) {
 	email = Normalize(email)
 	if err := validateName(email); err != nil {
 		return "", err
@@ -220,11 +229,11 @@ func (s *Service) requestEmail(ctx context.Context, account, email string, t *Te
 		id = &Identity{AccountID: account, Name: email, Kind: EmailAddress, Status: Pending, CreatedAt: now, pendingSince: now,
 			FeedbackForwarding: true, MailFrom: MailFrom{Behavior: UseDefaultValue}, DKIM: DKIM{Status: NotStarted, Enabled: true}}
 	}
-	return s.sendVerification(ctx, id, t, operation)
+	return s.sendVerification(ctx, id, t, operation, configSet)
 }
 
 // sendVerification stores a fresh link secret and mails the link.
-func (s *Service) sendVerification(ctx context.Context, id *Identity, t *Template, operation string) (string, error) {
+func (s *Service) sendVerification(ctx context.Context, id *Identity, t *Template, operation, configSet string) (string, error) {
 	if s.mailer == nil {
 		return "", fmt.Errorf("identity: no mailer configured")
 	}
@@ -251,6 +260,7 @@ func (s *Service) sendVerification(ctx context.Context, id *Identity, t *Templat
 		m.HTML = t.Content + "\r\n<p><a href=\"" + link + "\">" + link + "</a></p>\r\n"
 		m.Text = ""
 	}
+	m.ConfigSet = configSet
 	return s.mailer.SendSystemMail(ctx, m)
 }
 

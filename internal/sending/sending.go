@@ -367,11 +367,18 @@ func (s *Service) SendSystemMail(ctx context.Context, m identity.SystemMail) (st
 		return "", contentError(err)
 	}
 	msg := &queue.Message{ID: id, AccountID: m.AccountID, CreatedAt: now, Operation: m.Operation, Source: m.From, From: m.From,
-		Data: data, Recipients: []string{strings.ToLower(m.To)}, System: true}
+		Data: data, Recipients: []string{strings.ToLower(m.To)}, System: true, ConfigSet: m.ConfigSet}
 	if err := s.db.Write(ctx, func(tx *store.Tx) error { return s.queue.Enqueue(tx, msg) }); err != nil {
 		return "", err
 	}
 	return id, nil
+}
+
+// CheckConfigSet refuses a configuration set no send could use: unknown
+// (ConfigSetNotFound) or paused (ConfigSetSendingPaused), as Send would.
+func (s *Service) CheckConfigSet(ctx context.Context, account, name string) error {
+	_, err := s.configSets.ForMessage(ctx, account, name, "")
+	return err
 }
 
 // messageIDDomain is the domain of the Message-ID header SES writes

@@ -101,10 +101,7 @@ func (s *Service) SendCustomVerificationEmail(ctx context.Context, in *v1wire.Se
 	if err != nil {
 		return nil, err
 	}
-	if in.ConfigurationSetName != "" {
-		return nil, v1wire.ErrConfigurationSetDoesNotExist("Configuration set <"+in.ConfigurationSetName+"> does not exist.", in.ConfigurationSetName)
-	}
-	id, err := s.Identities.SendCustomVerification(ctx, acct, in.EmailAddress, in.TemplateName)
+	id, err := s.Identities.SendCustomVerification(ctx, acct, in.EmailAddress, in.TemplateName, in.ConfigurationSetName)
 	if err != nil {
 		return nil, templateError(err, in.TemplateName)
 	}

@@ -120,15 +120,14 @@ func (s *Service) DeleteCustomVerificationEmailTemplate(ctx context.Context, in 
 }
 
 // SendCustomVerificationEmail is SES v2 SendCustomVerificationEmail: the
-// template's mail, with the verification link appended, to EmailAddress.
-// ConfigurationSetName is not passed on: the identity service's
-// SendCustomVerification takes none (Sesame has no configuration sets yet).
+// template's mail, with the verification link appended, to EmailAddress,
+// sent with ConfigurationSetName when one is given.
 func (s *Service) SendCustomVerificationEmail(ctx context.Context, in *v2wire.SendCustomVerificationEmailRequest) (*v2wire.SendCustomVerificationEmailResponse, error) {
 	acct, err := accountOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.d.Identities.SendCustomVerification(ctx, acct, in.EmailAddress, in.TemplateName)
+	id, err := s.d.Identities.SendCustomVerification(ctx, acct, in.EmailAddress, in.TemplateName, in.ConfigurationSetName)
 	if err != nil {
 		return nil, wireError(err)
 	}
