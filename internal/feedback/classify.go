@@ -1,6 +1,9 @@
 package feedback
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // SES's bounce types and subtypes (SES-BEHAVIOR §8.3).
 const (
@@ -63,12 +66,72 @@ func Classify(status string) (bounceType, subType string) {
 	return Undetermined, SubUndetermined
 }
 
+// ClassifyReply classifies a refusal from an SMTP reply: the reply code,
+// its enhanced status code (RFC 3463; may be empty) and its text. The
+// enhanced code decides, through Classify; when there is none, or only a
+// class ("5.0.0"), the text is read for what many servers write without a
+// code ("User unknown", "Mailbox full", …), and failing that the reply
+// code's class stands ("550" alone is Permanent/General). The delivery
+// worker classifies the refusals it receives with it, and a DSN's recipient
+// (Recipient.Classify) with its Diagnostic-Code: one table for both.
+func ClassifyReply(code int, enhanced, text string) (bounceType, subType string) {
+	status := parseStatus(enhanced)
+	class := ""
+	switch {
+	case status != "":
+		class = status[:1]
+	case code >= 400 && code < 600:
+		class = strconv.Itoa(code / 100)
+	}
+	if class != "" && (status == "" || strings.HasSuffix(status, ".0.0")) {
+		status = class + ".0.0"
+		if hint := textStatus(text); hint != "" {
+			status = class + hint
+		}
+	}
+	return Classify(status)
+}
+
+// textHints map phrases of refusals without a specific enhanced code to the
+// subject and detail of one (RFC 3463 §3), checked in order on the reply's
+// lower-cased text.
+var textHints = []struct {
+	phrases []string
+	status  string
+}{
+	{[]string{"mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage", "insufficient storage"}, ".2.2"},
+	{[]string{"user unknown", "unknown user", "no such user", "no such mailbox", "does not exist", "unknown recipient", "recipient unknown", "invalid recipient", "address rejected: user"}, ".1.1"},
+	{[]string{"message too large", "message too big", "message size exceeds", "exceeds size limit", "too large"}, ".3.4"},
+	{[]string{"spam", "blocklist", "blacklist", "block list", "black list"}, ".7.1"},
+}
+
+// textStatus returns ".subject.detail" for a reply text that names its
+// cause in words, "" when it does not.
+func textStatus(text string) string {
+	lower := strings.ToLower(text)
+	for _, h := range textHints {
+		for _, p := range h.phrases {
+			if strings.Contains(lower, p) {
+				return h.status
+			}
+		}
+	}
+	return ""
+}
+
 // Classify classifies a failed recipient: by its Status or, when that is
 // only a class ("5.0.0", as Exim writes) or missing, by the enhanced code
 // of an SMTP Diagnostic-Code in the same class (RFC 3464 §2.3.6: the
-// remote server's own reply).
+// remote server's own reply), and failing that by the reply's words
+// (ClassifyReply).
 func (r Recipient) Classify() (bounceType, subType string) {
-	return Classify(r.classStatus())
+	status := r.classStatus()
+	if (status == "" || strings.HasSuffix(status, ".0.0")) && r.DiagnosticCode.Type == "smtp" {
+		if hint := textStatus(r.DiagnosticCode.Value); hint != "" && status != "" {
+			status = status[:1] + hint
+		}
+	}
+	return Classify(status)
 }
 
 func (r Recipient) classStatus() string {
