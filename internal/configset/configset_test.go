@@ -378,7 +378,7 @@ func TestForMessage(t *testing.T) {
 	}
 }
 
-func TestRequireTLSAndSuppressedReasons(t *testing.T) {
+func TestDeliveryOptionsAndSuppressedReasons(t *testing.T) {
 	s := newService(t, Config{})
 	ctx := context.Background()
 	if err := s.Create(ctx, acct, Defaults("s")); err != nil {
@@ -386,18 +386,21 @@ func TestRequireTLSAndSuppressedReasons(t *testing.T) {
 	}
 	check := func(name string, wantTLS bool) {
 		t.Helper()
-		got, err := s.RequireTLS(ctx, acct, name)
-		if err != nil || got != wantTLS {
-			t.Errorf("RequireTLS(%q) = %v, %v; want %v", name, got, err, wantTLS)
+		got, err := s.DeliveryOptions(ctx, acct, name)
+		if err != nil || (got.TLSPolicy == TLSRequire) != wantTLS {
+			t.Errorf("DeliveryOptions(%q) = %+v, %v; want TLS required %v", name, got, err, wantTLS)
 		}
 	}
 	check("", false)
 	check("s", false)
 	check("gone", false)
-	if err := s.PutDelivery(ctx, acct, "s", Delivery{TLSPolicy: TLSRequire}); err != nil {
+	if err := s.PutDelivery(ctx, acct, "s", Delivery{TLSPolicy: TLSRequire, MaxDeliverySeconds: 600}); err != nil {
 		t.Fatal(err)
 	}
 	check("s", true)
+	if got, _ := s.DeliveryOptions(ctx, acct, "s"); got.MaxDeliverySeconds != 600 {
+		t.Errorf("MaxDeliverySeconds = %d, want 600", got.MaxDeliverySeconds)
+	}
 	if err := s.SetTLSPolicy(ctx, acct, "s", TLSOptional); err != nil {
 		t.Fatal(err)
 	}

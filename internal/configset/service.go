@@ -308,18 +308,19 @@ func (s *Service) ForMessage(ctx context.Context, account, named, fallback strin
 	return name, nil
 }
 
-// RequireTLS reports whether mail sent with the named set must be delivered
-// over TLS (DeliveryOptions.TlsPolicy REQUIRE). No set, or a set deleted
-// since the message was sent, requires nothing.
-func (s *Service) RequireTLS(ctx context.Context, account, name string) (bool, error) {
+// DeliveryOptions returns the delivery options of the named set: its TLS
+// policy (REQUIRE: never deliver in plaintext) and MaxDeliverySeconds (how
+// long delivery is attempted). No set, or a set deleted since the message
+// was sent, has the zero options: opportunistic TLS, the default window.
+func (s *Service) DeliveryOptions(ctx context.Context, account, name string) (Delivery, error) {
 	if name == "" {
-		return false, nil
+		return Delivery{}, nil
 	}
 	c, err := s.lookup(ctx, account, name)
 	if err != nil || c == nil {
-		return false, err
+		return Delivery{}, err
 	}
-	return c.Delivery.TLSPolicy == TLSRequire, nil
+	return c.Delivery, nil
 }
 
 // SuppressedReasons tells the suppression check which reasons apply to mail

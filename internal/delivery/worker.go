@@ -8,15 +8,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sesamehq/sesame/internal/configset"
 	"github.com/sesamehq/sesame/internal/delivery/transport"
+	"github.com/sesamehq/sesame/internal/feedback"
 	"github.com/sesamehq/sesame/internal/identity"
 	"github.com/sesamehq/sesame/internal/mail"
 	"github.com/sesamehq/sesame/internal/queue"
@@ -24,15 +27,34 @@ import (
 
 // Config tunes the workers.
 type Config struct {
-	Hostname    string // reporting MTA, and the bounce domain of envelope senders
-	Dev         bool   // capture instead of delivering
-	Concurrency int    // messages in flight at once
-	Lease       time.Duration
+	Hostname string // reporting MTA, and the bounce domain of envelope senders
+	Dev      bool   // capture instead of delivering
+	// Concurrency bounds the SMTP deliveries in flight at once, across
+	// destinations (Postfix's default_process_limit: 100).
+	Concurrency int
+	// PerDestination bounds the deliveries in flight to one destination —
+	// a recipient domain, or the relay (Postfix's
+	// default_destination_concurrency_limit: 20). A destination not yet
+	// reached starts at min(5, PerDestination), one that failed is probed
+	// one delivery at a time.
+	PerDestination int
+	// MaxHeld bounds the recipients claimed from the queue and held in
+	// memory, waiting for their destination or in flight.
+	MaxHeld int
+	// Lease is how long claimed deliveries are reserved for this worker.
+	Lease time.Duration
 	// Retries back off from RetryBase, doubling to RetryMax, until
-	// RetryWindow after acceptance; then the message bounces.
+	// RetryWindow after acceptance (or the configuration set's
+	// MaxDeliverySeconds); then the message bounces.
 	RetryBase   time.Duration
 	RetryMax    time.Duration
 	RetryWindow time.Duration
+	// SuspendAfter consecutive deliveries that reached no server of a
+	// destination suspend it for Suspend, doubling while it stays
+	// unreachable, up to RetryMax: its mail is deferred without a
+	// connection, so a dead or silent destination costs the others nothing.
+	SuspendAfter int
+	Suspend      time.Duration
 }
 
 // Worker delivers queued mail.
@@ -49,6 +71,12 @@ type Worker struct {
 	// signing is pure CPU, and more at once only slows every delivery
 	// (DESIGN.md §7).
 	signing chan struct{}
+
+	mu    sync.Mutex
+	lanes map[string]*lane // destinations with mail held, or a failure remembered
+	held  int              // recipients claimed and not yet recorded or given back
+	busy  int              // SMTP deliveries in flight
+	freed chan struct{}    // a delivery ended: the dispatcher may claim again
 }
 
 // New returns a worker pool; Run starts it.
@@ -59,70 +87,28 @@ func New(cfg Config, q *queue.Queue, ids *identity.Service, sets *configset.Serv
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 32
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = 10 * time.Minute
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = time.Minute
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = time.Hour
-	}
-	if cfg.RetryWindow <= 0 {
-		cfg.RetryWindow = 14 * time.Hour
-	}
+	def(&cfg.Concurrency, 100)
+	def(&cfg.PerDestination, 20)
+	def(&cfg.MaxHeld, 1000)
+	def(&cfg.SuspendAfter, 3)
+	defDur(&cfg.Lease, 10*time.Minute)
+	defDur(&cfg.RetryBase, time.Minute)
+	defDur(&cfg.RetryMax, time.Hour)
+	defDur(&cfg.RetryWindow, 14*time.Hour)
+	defDur(&cfg.Suspend, time.Minute)
 	return &Worker{cfg: cfg, queue: q, identities: ids, configSets: sets, transport: t, now: now, log: log,
-		signing: make(chan struct{}, runtime.NumCPU())}
-}
-
-// Run claims and delivers until ctx ends, then waits for deliveries in flight.
-func (w *Worker) Run(ctx context.Context) {
-	sem := make(chan struct{}, w.cfg.Concurrency)
-	defer w.wg.Wait()
-	for ctx.Err() == nil {
-		claims, err := w.queue.Claim(ctx, w.cfg.Concurrency, w.cfg.Lease)
-		if err != nil {
-			if ctx.Err() == nil {
-				w.log.Error("delivery: claim", "err", err)
-				sleep(ctx, time.Second)
-			}
-			continue
-		}
-		for _, c := range claims {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			w.wg.Add(1)
-			go func() {
-				defer func() { <-sem; w.wg.Done() }()
-				w.deliver(ctx, c)
-			}()
-		}
-		if len(claims) > 0 {
-			continue
-		}
-		w.idle(ctx)
-	}
-}
-
-// idle waits for new mail, the next retry, or a minute.
-func (w *Worker) idle(ctx context.Context) {
-	wait := time.Minute
-	if next, err := w.queue.NextDue(ctx); err == nil && !next.IsZero() {
-		wait = min(wait, max(next.Sub(w.now()), 5*time.Millisecond))
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-w.queue.Ready():
-	case <-t.C:
-	}
+		signing: make(chan struct{}, runtime.NumCPU()),
+		lanes:   map[string]*lane{}, freed: make(chan struct{}, 1)}
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -134,59 +120,139 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// deliver makes one attempt at one message's claimed recipients.
-func (w *Worker) deliver(ctx context.Context, c queue.Claim) {
-	log := w.log.With("msg_id", c.MessageID, "attempt", c.Attempts+1)
-	m, err := w.queue.Load(ctx, c.MessageID)
+// job is one claimed message, shared by its parts: loaded once, signed
+// once, whichever part needs it first.
+type job struct {
+	claim   queue.Claim
+	claimed time.Time
+
+	mu       sync.Mutex
+	m        *queue.Stored
+	data     []byte             // DKIM-Signature lines + message, once signed
+	delivery configset.Delivery // the configuration set's delivery options
+}
+
+// load reads the message and its configuration set's delivery options.
+func (j *job) load(ctx context.Context, w *Worker) (*queue.Stored, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.m != nil {
+		return j.m, nil
+	}
+	m, err := w.queue.Load(ctx, j.claim.MessageID)
 	if err != nil {
-		log.Error("delivery: load", "err", err)
-		return // the lease expires and the claim comes due again
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	if !m.System {
+		if j.delivery, err = w.configSets.DeliveryOptions(ctx, m.AccountID, m.ConfigSet); err != nil {
+			return nil, fmt.Errorf("configuration set %q: %w", m.ConfigSet, err)
+		}
+	}
+	j.m = m
+	return m, nil
+}
+
+// signed returns the bytes to send: the message with its DKIM signature.
+func (j *job) signed(ctx context.Context, w *Worker) ([]byte, error) {
+	m, err := j.load(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.data != nil {
+		return j.data, nil
 	}
 	sig, err := w.signature(ctx, m)
 	if err != nil {
-		log.Error("delivery: DKIM signing", "err", err)
+		return nil, fmt.Errorf("DKIM signing: %w", err)
+	}
+	j.data = make([]byte, 0, len(sig)+len(m.Data))
+	j.data = append(append(j.data, sig...), m.Data...)
+	return j.data, nil
+}
+
+// simulateAndCapture records the outcome of recipients that never leave the
+// process: the mailbox simulator's, and in --dev mode everyone's.
+func (w *Worker) simulateAndCapture(ctx context.Context, p *part) {
+	m, err := p.job.load(ctx, w)
+	if err != nil {
+		w.log.Error("delivery: preparing the message", "msg_id", p.job.claim.MessageID, "err", err)
+		w.giveBack(ctx, []*part{p}, w.now().Add(time.Minute))
 		return
 	}
-	data := make([]byte, 0, len(sig)+len(m.Data))
-	data = append(append(data, sig...), m.Data...)
-
-	results := make([]queue.Result, 0, len(c.Recipients))
-	var real []string // the rest go to the mailbox simulator
-	for _, r := range c.Recipients {
+	results := make([]queue.Result, 0, len(p.rcpts))
+	for _, r := range p.rcpts {
 		if res, ok := w.simulate(m, r); ok {
 			results = append(results, res)
 		} else {
-			real = append(real, r)
-		}
-	}
-	if len(real) > 0 && w.cfg.Dev {
-		for _, r := range real {
 			results = append(results, queue.Result{Rcpt: r, State: queue.Captured, Text: "250 Captured by Sesame (--dev)"})
 		}
-	} else if len(real) > 0 {
-		// TlsPolicy REQUIRE of the message's configuration set (SES-BEHAVIOR §9).
-		requireTLS, err := w.configSets.RequireTLS(ctx, m.AccountID, m.ConfigSet)
-		if err != nil {
-			log.Error("delivery: configuration set", "config_set", m.ConfigSet, "err", err)
-			return
+	}
+	w.record(ctx, m, results)
+}
+
+// deliver makes one attempt at a part's recipients, all of one destination.
+// A suspended destination's part (unreachable non-nil) is deferred at once
+// with the failure that suspended it, without a connection. deliver returns
+// the failure when the attempt reached none of the destination's servers,
+// nil otherwise.
+func (w *Worker) deliver(ctx context.Context, p *part, unreachable *transport.Result) (failure *transport.Result) {
+	log := w.log.With("msg_id", p.job.claim.MessageID, "attempt", p.job.claim.Attempts+1)
+	m, err := p.job.load(ctx, w)
+	var data []byte
+	if err == nil && unreachable == nil {
+		data, err = p.job.signed(ctx, w)
+	}
+	if err != nil {
+		log.Error("delivery: preparing the message", "err", err)
+		w.giveBack(ctx, []*part{p}, w.now().Add(time.Minute))
+		return nil // the destination is not to blame
+	}
+	var sent []transport.Result
+	if unreachable != nil {
+		for _, r := range p.rcpts {
+			res := *unreachable
+			res.Rcpt = r
+			sent = append(sent, res)
 		}
-		sent, err := w.transport.Deliver(ctx, transport.Message{From: w.envelopeSender(ctx, m), To: real, Data: data, RequireTLS: requireTLS})
+	} else {
+		sent, err = w.transport.Deliver(ctx, transport.Message{From: w.envelopeSender(ctx, m), To: p.rcpts, Data: data,
+			RequireTLS: p.job.delivery.TLSPolicy == configset.TLSRequire})
 		if sent == nil {
 			log.Error("delivery: transport", "err", err)
-			return
+			w.giveBack(ctx, []*part{p}, w.now().Add(time.Minute))
+			return nil
 		}
-		for _, r := range sent {
-			results = append(results, w.classify(m, c.Attempts, r))
+		// Unreachable: no server said anything — no route, no connection,
+		// no greeting (RFC 3463 4.4.x, and no reply code). A refusal, even a
+		// 421, or a TLS failure is an answer. An interruption by shutdown
+		// is not the destination's failure.
+		unreached := !slices.ContainsFunc(sent, func(r transport.Result) bool {
+			return r.Outcome != transport.Transient || r.Code != 0 || !strings.HasPrefix(r.Enhanced, "4.4.")
+		})
+		if unreached && ctx.Err() == nil {
+			f := sent[0]
+			failure = &f
 		}
 	}
-	// Record even if ctx ended: what was delivered must not be sent again.
-	rctx := context.WithoutCancel(ctx)
-	if err := w.queue.Record(rctx, m, results, w.cfg.Hostname); err != nil {
-		log.Error("delivery: record outcome", "err", err)
-		return
+	results := make([]queue.Result, len(sent))
+	for i, r := range sent {
+		results[i] = w.classify(m, p.job, r)
 	}
+	w.record(ctx, m, results)
 	for _, r := range results {
 		log.Debug("delivery: outcome", "rcpt", r.Rcpt, "state", r.State, "reply", r.Text)
+	}
+	return failure
+}
+
+// record writes a part's outcome, even if ctx ended: what was delivered
+// must not be sent again.
+func (w *Worker) record(ctx context.Context, m *queue.Stored, results []queue.Result) {
+	if err := w.queue.Record(context.WithoutCancel(ctx), m, results, w.cfg.Hostname); err != nil {
+		w.log.Error("delivery: record outcome", "msg_id", m.ID, "err", err)
+		// The lease runs out and the recipients come due again.
 	}
 }
 
@@ -247,21 +313,36 @@ func (w *Worker) envelopeSender(ctx context.Context, m *queue.Stored) string {
 }
 
 // classify turns a transport result into a queue outcome: delivered, a
-// bounce classified as SES does, or a retry while the window lasts.
-func (w *Worker) classify(m *queue.Stored, attempts int, r transport.Result) queue.Result {
+// bounce classified as SES does, or a retry while the window lasts (the
+// configuration set's MaxDeliverySeconds, else RetryWindow).
+func (w *Worker) classify(m *queue.Stored, j *job, r transport.Result) queue.Result {
 	out := queue.Result{Rcpt: r.Rcpt, Code: r.Code, Status: r.Enhanced, Text: r.Text, RemoteMTA: r.RemoteMTA, RemoteIP: r.RemoteIP}
 	switch r.Outcome {
 	case transport.Delivered:
 		out.State = queue.Delivered
 		return out
 	case transport.Permanent:
-		out.State, out.BounceType, out.BounceSubType = queue.Bounced, "Permanent", permanentSubType(r.Enhanced)
+		// The server refused for good; the table of SES's bounce types
+		// decides whether the address is to blame (SES-BEHAVIOR §8.3).
+		out.State = queue.Bounced
+		out.BounceType, out.BounceSubType = feedback.ClassifyReply(r.Code, r.Enhanced, r.Text)
+		if out.BounceType == feedback.Undetermined {
+			out.BounceType, out.BounceSubType = feedback.Permanent, feedback.SubGeneral
+		}
 		return out
 	}
-	expires := m.CreatedAt.Add(w.cfg.RetryWindow)
-	retry := w.now().Add(w.backoff(attempts))
+	window := w.cfg.RetryWindow
+	if s := j.delivery.MaxDeliverySeconds; s > 0 {
+		window = time.Duration(s) * time.Second
+	}
+	expires := m.CreatedAt.Add(window)
+	retry := w.now().Add(w.backoff(j.claim.Attempts))
 	if retry.After(expires) {
-		out.State, out.BounceType, out.BounceSubType = queue.Bounced, "Transient", transientSubType(r.Enhanced)
+		// Given up: a soft bounce, whatever the last reply's class.
+		out.State, out.BounceType, out.BounceSubType = queue.Bounced, feedback.Transient, feedback.SubGeneral
+		if typ, sub := feedback.ClassifyReply(r.Code, r.Enhanced, r.Text); typ == feedback.Transient {
+			out.BounceSubType = sub
+		}
 		return out
 	}
 	out.State, out.RetryAt, out.ExpiresAt, out.DelayType = queue.Queued, retry, expires, delayType(r)
@@ -278,25 +359,7 @@ func (w *Worker) backoff(attempts int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// permanentSubType follows SES's bounce subtypes (SES-BEHAVIOR §8.3).
-func permanentSubType(enhanced string) string {
-	switch enhanced {
-	case "5.1.1", "5.1.10":
-		return "NoEmail"
-	}
-	return "General"
-}
-
-func transientSubType(enhanced string) string {
-	switch {
-	case strings.HasSuffix(enhanced, ".2.2"):
-		return "MailboxFull"
-	case strings.HasSuffix(enhanced, ".3.4"):
-		return "MessageTooLarge"
-	}
-	return "General"
-}
-
+// delayType is the DeliveryDelay event's delayType (SES-BEHAVIOR §8.3).
 func delayType(r transport.Result) string {
 	switch {
 	case r.Code == 0:

@@ -32,6 +32,14 @@ type config struct {
 	neverAnswer bool
 	maxBytes    int64
 	ioTimeout   time.Duration
+	addr        string
+}
+
+// WithAddr listens on addr instead of 127.0.0.1:0: another loopback address
+// (127.0.0.2:port) lets several sinks share the port that delivery to MX
+// hosts uses, or a test may start a sink where delivery failed before.
+func WithAddr(addr string) Option {
+	return func(c *config) { c.addr = addr }
 }
 
 // WithTLS makes the sink offer STARTTLS with cert (see package certs).

@@ -86,11 +86,21 @@ func (l *listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.sink.count(func(st *Stats) { st.Conns++ })
+		l.sink.count(func(st *Stats) {
+			st.Conns++
+			st.Open++
+			st.MaxOpen = max(st.MaxOpen, st.Open)
+		})
+		c = &countedConn{Conn: c, sink: l.sink}
 		if l.sink.cfg.neverAnswer {
 			l.mu.Lock()
 			l.held = append(l.held, c)
 			l.mu.Unlock()
+			// Say nothing, but notice when the client hangs up.
+			go func() {
+				_, _ = io.Copy(io.Discard, c)
+				_ = c.Close()
+			}()
 			continue
 		}
 		if err := l.sink.cfg.scriptConnect(c.RemoteAddr().String()); err != nil {
@@ -103,6 +113,19 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		return c, nil
 	}
+}
+
+// countedConn keeps Stats.Open: it counts itself closed once, whoever
+// closes it.
+type countedConn struct {
+	net.Conn
+	sink *Sink
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.sink.count(func(st *Stats) { st.Open-- }) })
+	return c.Conn.Close()
 }
 
 func (l *listener) closeHeld() {

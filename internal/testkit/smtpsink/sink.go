@@ -27,7 +27,9 @@ type Received struct {
 
 // Stats counts what the sink saw, accepted or not.
 type Stats struct {
-	Conns int // TCP connections accepted
+	Conns   int // TCP connections accepted
+	Open    int // connections open now (closed by either side are not)
+	MaxOpen int // the most open at once
 	Mails int // MAIL commands received
 	Rcpts int // RCPT commands received
 }
@@ -46,14 +48,15 @@ type Sink struct {
 	closed  bool          // set at cleanup; stops log forwarding to t
 }
 
-// New starts a sink on 127.0.0.1:0 and stops it in t.Cleanup.
+// New starts a sink on 127.0.0.1:0 (or WithAddr's address) and stops it in
+// t.Cleanup.
 func New(t testing.TB, opts ...Option) *Sink {
 	t.Helper()
-	cfg := config{domain: "sink.test", ioTimeout: 30 * time.Second}
+	cfg := config{domain: "sink.test", ioTimeout: 30 * time.Second, addr: "127.0.0.1:0"}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		t.Fatalf("smtpsink: listen: %v", err)
 	}

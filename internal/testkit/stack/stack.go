@@ -57,6 +57,7 @@ type options struct {
 	sinkOpts []smtpsink.Option
 	dataDir  string
 	mutate   []func(*config.Config)
+	tune     []func(*app.App)
 }
 
 // Option changes how the stack starts.
@@ -80,6 +81,12 @@ func DataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 // Configure edits the configuration before start.
 func Configure(f func(*config.Config)) Option {
 	return func(o *options) { o.mutate = append(o.mutate, f) }
+}
+
+// Tune edits the app's tuning (a.Retry, a.Timeouts) before start, after the
+// stack's own short test values are set.
+func Tune(f func(*app.App)) Option {
+	return func(o *options) { o.tune = append(o.tune, f) }
 }
 
 // Start starts a stack; everything stops at the end of the test.
@@ -123,6 +130,9 @@ func Start(t testing.TB, opts ...Option) *Stack {
 	a.Retry = delivery.Config{RetryBase: 100 * time.Millisecond, RetryMax: time.Second, RetryWindow: 20 * time.Second}
 	a.Timeouts = transport.Timeouts{Connect: 2 * time.Second, Greeting: 3 * time.Second, EHLO: 3 * time.Second, StartTLS: 3 * time.Second,
 		Mail: 3 * time.Second, Rcpt: 3 * time.Second, DataInit: 3 * time.Second, DataBlock: 5 * time.Second, DataEnd: 5 * time.Second, Quit: time.Second}
+	for _, f := range o.tune {
+		f(a)
+	}
 	if err := a.Start(context.Background()); err != nil {
 		a.Close()
 		t.Fatal(err)

@@ -1,0 +1,190 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sesamehq/sesame/internal/account"
+	"github.com/sesamehq/sesame/internal/app"
+	"github.com/sesamehq/sesame/internal/queue"
+	"github.com/sesamehq/sesame/internal/testkit/smtpsink"
+	"github.com/sesamehq/sesame/internal/testkit/stack"
+)
+
+// publishMXAt makes host (an IP on loopback) the only MX of domain.
+func publishMXAt(s *stack.Stack, domain, ip string) {
+	s.DNS.AddMX(domain, 10, "mx."+domain)
+	s.DNS.AddA("mx."+domain, ip)
+}
+
+// approveFast takes the account out of the sandbox with room for bursts.
+func approveFast(t *testing.T, s *stack.Stack) {
+	t.Helper()
+	if err := s.App.Accounts.ApproveProduction(context.Background(), account.RootAccountID, 100_000, 1_000); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendTo sends one message from me@example.com to rcpt and returns its id.
+func sendTo(t *testing.T, s *stack.Stack, rcpt string) string {
+	t.Helper()
+	out, err := s.SES.SendEmail(context.Background(), simpleSend("me@example.com", rcpt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.MessageId)
+}
+
+// delivered counts the sink's messages to recipients at domain.
+func delivered(sink *smtpsink.Sink, domain string) int {
+	n := 0
+	for _, m := range sink.Messages() {
+		for _, r := range m.To {
+			if strings.HasSuffix(r, "@"+domain) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// A server that accepts connections and never answers holds only its own
+// destination's deliveries, and only a few of them: mail to other domains
+// is delivered while it stays silent.
+func TestSilentDestinationDoesNotStallOthers(t *testing.T) {
+	s := stack.Start(t, stack.MX(), stack.Tune(func(a *app.App) {
+		a.Timeouts.Greeting = time.Minute // longer than the test: the silent server never times out here
+		a.Retry.PerDestination = 20
+	}))
+	silent := smtpsink.New(t, smtpsink.WithNeverAnswer(), smtpsink.WithAddr("127.0.0.2:"+strconv.Itoa(s.Sink.Port())))
+	approveFast(t, s)
+	s.PublishMX("example.com")
+	s.PublishMX("good.example")
+	publishMXAt(s, "silent.example", "127.0.0.2")
+	s.VerifyEmail(t, "me@example.com")
+
+	for i := range 30 {
+		sendTo(t, s, fmt.Sprintf("u%d@silent.example", i))
+	}
+	for i := range 10 {
+		sendTo(t, s, fmt.Sprintf("v%d@good.example", i))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for delivered(s.Sink, "good.example") < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 10 delivered to good.example while silent.example is silent", delivered(s.Sink, "good.example"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A destination never reached starts with at most 5 connections.
+	if st := silent.Stats(); st.Conns == 0 || st.MaxOpen > 5 {
+		t.Errorf("silent server: %d connections, %d at once; want 1–5", st.Conns, st.MaxOpen)
+	}
+}
+
+// A destination whose deliveries time out is suspended after a few: its
+// other mail is deferred without a connection (DeliveryDelay naming the
+// failure), and nothing is lost.
+func TestUnreachableDestinationSuspended(t *testing.T) {
+	s := stack.Start(t, stack.MX(), stack.Tune(func(a *app.App) {
+		a.Timeouts.Greeting = 300 * time.Millisecond
+		a.Retry.Suspend = time.Minute
+	}))
+	silent := smtpsink.New(t, smtpsink.WithNeverAnswer(), smtpsink.WithAddr("127.0.0.2:"+strconv.Itoa(s.Sink.Port())))
+	approveFast(t, s)
+	s.PublishMX("example.com")
+	publishMXAt(s, "silent.example", "127.0.0.2")
+	s.VerifyEmail(t, "me@example.com")
+
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, sendTo(t, s, fmt.Sprintf("u%d@silent.example", i)))
+	}
+	suspended := 0
+	deadline := time.Now().Add(15 * time.Second)
+	for _, id := range ids {
+		for {
+			evs, err := s.App.Queue.Events(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var delay *queue.Event
+			if i := slices.IndexFunc(evs, func(e queue.Event) bool { return e.Type == "DeliveryDelay" }); i >= 0 {
+				delay = &evs[i]
+			}
+			if delay != nil {
+				if strings.Contains(delay.Payload, "delivery temporarily suspended") {
+					suspended++
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("message %s: no DeliveryDelay; events %v", id, eventTypes(t, s, id))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for _, d := range deliveriesOf(t, s, id) {
+			if d.State != queue.Queued {
+				t.Errorf("%s: %s (%s), want still queued", d.Rcpt, d.State, d.Text)
+			}
+		}
+	}
+	// The first deliveries (at most 5 at once for a new destination) met
+	// the silence; after 3 failures the rest were deferred at once.
+	if st := silent.Stats(); st.Conns > 5 {
+		t.Errorf("silent server saw %d connections; want at most 5 before the destination was suspended", st.Conns)
+	}
+	if suspended < 12-5 {
+		t.Errorf("%d messages deferred as suspended, want at least 7", suspended)
+	}
+}
+
+// A destination refusing connections is retried until it comes up; the
+// mail is delivered once.
+func TestConnectionRefusedThenUp(t *testing.T) {
+	s := stack.Start(t, stack.MX(), stack.Tune(func(a *app.App) {
+		a.Retry.Suspend = 200 * time.Millisecond
+	}))
+	s.ApproveProduction(t)
+	s.PublishMX("example.com")
+	publishMXAt(s, "later.example", "127.0.0.3")
+	s.VerifyEmail(t, "me@example.com")
+
+	id := sendTo(t, s, "x@later.example")
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(eventTypes(t, s, id), "DeliveryDelay") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no DeliveryDelay while the server is down: %v", eventTypes(t, s, id))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	up := smtpsink.New(t, smtpsink.WithAddr("127.0.0.3:"+strconv.Itoa(s.Sink.Port())))
+	got := up.Wait(t, 1, 15*time.Second)
+	if got[0].To[0] != "x@later.example" {
+		t.Fatalf("delivered to %v", got[0].To)
+	}
+	ds := waitState(t, s, id)
+	if ds[0].State != queue.Delivered {
+		t.Fatalf("state %s (%s)", ds[0].State, ds[0].Text)
+	}
+	time.Sleep(300 * time.Millisecond) // a second delivery would show here
+	if n := len(up.Messages()); n != 1 {
+		t.Fatalf("delivered %d times", n)
+	}
+}
+
+func deliveriesOf(t *testing.T, s *stack.Stack, id string) []queue.DeliveryState {
+	t.Helper()
+	ds, err := s.App.Queue.Deliveries(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
