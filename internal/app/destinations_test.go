@@ -1,15 +1,22 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	mdns "github.com/miekg/dns"
 
 	"github.com/sesamehq/sesame/internal/account"
 	"github.com/sesamehq/sesame/internal/app"
@@ -178,6 +185,142 @@ func TestConnectionRefusedThenUp(t *testing.T) {
 	if n := len(up.Messages()); n != 1 {
 		t.Fatalf("delivered %d times", n)
 	}
+}
+
+// SERVFAIL for the MX is a temporary failure: retried, then delivered once
+// the domain's DNS answers.
+func TestMXServfailThenAnswered(t *testing.T) {
+	s := stack.Start(t, stack.MX(), stack.Tune(func(a *app.App) {
+		a.Retry.Suspend = 200 * time.Millisecond
+	}))
+	s.ApproveProduction(t)
+	s.PublishMX("example.com")
+	s.PublishMX("flaky.example")
+	s.DNS.SetRcode("flaky.example", mdns.RcodeServerFailure)
+	s.VerifyEmail(t, "me@example.com")
+
+	id := sendTo(t, s, "x@flaky.example")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds := deliveriesOf(t, s, id)
+		if ds[0].State != queue.Queued {
+			t.Fatalf("during SERVFAIL: %s (%s), want queued", ds[0].State, ds[0].Text)
+		}
+		if ds[0].Status == "4.4.3" && slices.Contains(eventTypes(t, s, id), "DeliveryDelay") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no DeliveryDelay for SERVFAIL: %+v", ds)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.DNS.SetRcode("flaky.example", mdns.RcodeSuccess)
+	if ds := waitState(t, s, id); ds[0].State != queue.Delivered {
+		t.Fatalf("after DNS recovered: %s (%s)", ds[0].State, ds[0].Text)
+	}
+}
+
+// TlsPolicy REQUIRE against a server whose TLS handshake fails: nothing is
+// sent in plaintext; the message waits for a server that can do TLS.
+func TestRequireTLSHandshakeFailure(t *testing.T) {
+	s := stack.Start(t, stack.MX())
+	s.ApproveProduction(t)
+	s.PublishMX("example.com")
+	publishMXAt(s, "badtls.example", "127.0.0.2")
+	s.VerifyEmail(t, "me@example.com")
+	csCreate(t, s, "tls", requireTLS)
+	broken := brokenTLSServer(t, "127.0.0.2:"+strconv.Itoa(s.Sink.Port()))
+
+	out, err := s.SESv2.SendEmail(context.Background(), &sesv2.SendEmailInput{
+		FromEmailAddress:     aws.String("me@example.com"),
+		Destination:          &sesv2types.Destination{ToAddresses: []string{"x@badtls.example"}},
+		ConfigurationSetName: aws.String("tls"),
+		Content: &sesv2types.EmailContent{Simple: &sesv2types.Message{Subject: &sesv2types.Content{Data: aws.String("s")},
+			Body: &sesv2types.Body{Text: &sesv2types.Content{Data: aws.String("b")}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.MessageId)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds := deliveriesOf(t, s, id)
+		if ds[0].State != queue.Queued {
+			t.Fatalf("%s (%s), want queued", ds[0].State, ds[0].Text)
+		}
+		if ds[0].Status == "4.7.5" && slices.Contains(eventTypes(t, s, id), "DeliveryDelay") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no DeliveryDelay for the failed handshake: %+v", ds)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := broken.plaintext(); got != "" {
+		t.Fatalf("sent in plaintext after STARTTLS failed: %q", got)
+	}
+}
+
+// brokenServer offers STARTTLS and answers the handshake with garbage, and
+// records any command a client sends after STARTTLS.
+type brokenServer struct {
+	mu    sync.Mutex
+	after strings.Builder
+}
+
+func (b *brokenServer) plaintext() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.after.String()
+}
+
+func brokenTLSServer(t *testing.T, addr string) *brokenServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	b := &brokenServer{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				r := bufio.NewReader(c)
+				fmt.Fprintf(c, "220 badtls.example ESMTP\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					cmd := strings.ToUpper(strings.TrimSpace(line))
+					switch {
+					case strings.HasPrefix(cmd, "EHLO"):
+						fmt.Fprintf(c, "250-badtls.example\r\n250 STARTTLS\r\n")
+					case cmd == "STARTTLS":
+						fmt.Fprintf(c, "220 go ahead\r\n")
+						// Not a TLS ServerHello: the handshake fails.
+						fmt.Fprintf(c, "this is not TLS\r\n")
+						rest, _ := io.ReadAll(io.LimitReader(r, 1<<16))
+						b.mu.Lock()
+						if s := string(rest); strings.Contains(s, "MAIL FROM") {
+							b.after.WriteString(s)
+						}
+						b.mu.Unlock()
+						return
+					default:
+						fmt.Fprintf(c, "502 5.5.1 unexpected\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return b
 }
 
 func deliveriesOf(t *testing.T, s *stack.Stack, id string) []queue.DeliveryState {
