@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sesamehq/sesame/internal/store"
@@ -50,8 +51,12 @@ func (q *Queue) Record(ctx context.Context, m *Stored, results []Result, reporti
 	at := store.Millis(now)
 	ts := now.Format("2006-01-02T15:04:05.000Z")
 	return q.db.Write(ctx, func(tx *store.Tx) error {
-		// The signature made for this attempt is kept for the retries.
-		if m.DKIM != nil {
+		// The signature made for this attempt is kept for the retries, so
+		// every attempt sends the same bytes; when nothing is left to retry
+		// it is not needed (and not written: it would rewrite the
+		// message's row for nothing).
+		retry := slices.ContainsFunc(results, func(r Result) bool { return r.State == Queued })
+		if m.DKIM != nil && retry {
 			if _, err := tx.Exec("UPDATE messages SET dkim = ? WHERE id = ? AND dkim IS NULL", m.DKIM, m.ID); err != nil {
 				return err
 			}
