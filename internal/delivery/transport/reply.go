@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/emersion/go-smtp"
 )
 
 // reply is an SMTP reply, or a locally made stand-in for one (code 0).
@@ -65,16 +63,6 @@ func serverReply(code int, msg string) reply {
 		}
 	}
 	r.text = formatReply(code, r.enhanced, strings.Join(lines, " "))
-	return r
-}
-
-// errorReply builds a reply from go-smtp's parsed error reply.
-func errorReply(e *smtp.SMTPError) reply {
-	r := reply{outcome: outcomeOf(e.Code), code: e.Code}
-	if ec := e.EnhancedCode; ec[0] > 0 {
-		r.enhanced = fmt.Sprintf("%d.%d.%d", ec[0], ec[1], ec[2])
-	}
-	r.text = formatReply(e.Code, r.enhanced, strings.ReplaceAll(e.Message, "\n", " "))
 	return r
 }
 

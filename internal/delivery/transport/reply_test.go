@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/emersion/go-smtp"
 )
 
 func TestServerReply(t *testing.T) {
@@ -37,17 +35,6 @@ func TestServerReply(t *testing.T) {
 			t.Errorf("serverReply(%d, %q) = %v %d %q %q, want %v %q %q", c.code, c.msg,
 				r.outcome, r.code, r.enhanced, r.text, c.outcome, c.enhanced, c.txt)
 		}
-	}
-}
-
-func TestErrorReply(t *testing.T) {
-	r := errorReply(&smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "mailbox full\nsorry"})
-	if r.outcome != Permanent || r.enhanced != "5.2.2" || r.text != "552 5.2.2 mailbox full sorry" {
-		t.Errorf("got %+v", r)
-	}
-	r = errorReply(&smtp.SMTPError{Code: 450, Message: "later"})
-	if r.outcome != Transient || r.enhanced != "" || r.text != "450 later" {
-		t.Errorf("got %+v", r)
 	}
 }
 

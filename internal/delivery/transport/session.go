@@ -4,36 +4,62 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
 
 // session is one SMTP connection to one server, from greeting to QUIT. It
-// keeps everything a connection needs between transactions, so a later
-// per-destination pool can hold sessions and call send more than once.
+// outlives the attempt that opened it: between transactions it waits in the
+// Transport's cache (pool.go) for the next message to the same server.
+//
+// A session is used by one goroutine at a time: the attempt that took it
+// from the cache, or the cache itself while it is idle.
 type session struct {
-	to     Timeouts
-	log    *slog.Logger
-	peer   peer
-	raw    net.Conn      // the TCP connection: deadlines and Close go here
-	br     *bufio.Reader // reads raw until TLS starts
-	client *smtp.Client
-	broken bool        // the connection cannot carry another command
-	stop   func() bool // unregisters the close-on-cancel hook
+	key  destKey
+	to   Timeouts
+	log  *slog.Logger
+	peer peer
+	// verified: the server's certificate was verified for peer.host (the
+	// session was opened for a RequireTLS message with VerifyRequiredTLS).
+	verified bool
+
+	raw  net.Conn      // the TCP connection: Close goes here
+	conn net.Conn      // raw, or the TLS connection over it: commands go here
+	br   *bufio.Reader // replies, read from conn
+	bw   *bufio.Writer // commands, written to conn
+
+	ext     map[string]string // EHLO keywords, upper-case, with their parameters; nil after HELO
+	greeted bool              // the server said 220: QUIT is in order
+	broken  bool              // the connection cannot carry another command
+	dirty   bool              // a transaction started and did not end with the reply to the final "."
+	used    int               // transactions started
+
+	stop  func() bool // unregisters the current attempt's close-on-cancel hook
+	timer *time.Timer // expires the session while it is idle; guarded by pool.mu
 }
 
-// open connects to ip and takes the session up to the point where MAIL can
+// destKey names the server a session talks to. The host name is part of it,
+// not only the address: it is the TLS server name a certificate was checked
+// against and the RemoteMTA that results report.
+type destKey struct {
+	host string
+	ip   string
+	port int
+}
+
+// addr is the server's "ip:port", the unit of the per-host concurrency cap.
+func (k destKey) addr() string { return net.JoinHostPort(k.ip, strconv.Itoa(k.port)) }
+
+// open connects to k and takes the session up to the point where MAIL can
 // be sent: greeting, EHLO, and STARTTLS when offered or required. On failure
-// the connection is closed and p names the server if it was reached.
-func (t *Transport) open(ctx context.Context, log *slog.Logger, host, ip string, port int, requireTLS bool) (*session, *reply, peer) {
+// the connection is closed and p names the server if it was reached. The
+// session is bound to ctx (see bind).
+func (t *Transport) open(ctx context.Context, log *slog.Logger, k destKey, requireTLS bool) (*session, *reply, peer) {
 	to := t.Timeouts.withDefaults()
-	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	addr := k.addr()
 	dctx, cancel := context.WithTimeout(ctx, to.Connect)
 	raw, err := t.dial(dctx, "tcp", addr)
 	cancel()
@@ -42,40 +68,60 @@ func (t *Transport) open(ctx context.Context, log *slog.Logger, host, ip string,
 			r := interruption(ctx)
 			return nil, &r, peer{}
 		}
-		r := local(Transient, "4.4.1", "connect to %s (%s): %v", host, addr, err) // 4.4.1: no answer from host
+		r := local(Transient, "4.4.1", "connect to %s (%s): %v", k.host, addr, err) // 4.4.1: no answer from host
 		return nil, &r, peer{}
 	}
 	s := &session{
+		key:  k,
 		to:   to,
-		log:  log,
-		peer: peer{host: host, ip: ip},
+		peer: peer{host: k.host, ip: k.ip},
 		raw:  raw,
+		conn: raw,
 		br:   bufio.NewReader(raw),
+		bw:   bufio.NewWriter(raw),
 	}
-	// Cancelling ctx aborts whatever the session is blocked on.
-	s.stop = context.AfterFunc(ctx, func() { _ = raw.Close() })
+	s.bind(ctx, log)
 
 	fail := s.greet(ctx)
 	if fail == nil {
-		fail = s.hello(ctx, t.Hostname, t.tlsConfig(host, requireTLS), requireTLS)
+		fail = s.hello(ctx, t.Hostname)
+	}
+	if fail == nil {
+		fail = s.secure(ctx, t.Hostname, t.tlsConfig(k.host, requireTLS), requireTLS)
 	}
 	if fail != nil {
 		s.quit()
 		s.close()
 		return nil, fail, s.peer
 	}
+	s.verified = s.peer.tls && requireTLS && t.VerifyRequiredTLS
 	return s, nil, s.peer
+}
+
+// bind makes cancelling ctx abort whatever the session is blocked on, for
+// the attempt that uses it now, and logs to log.
+func (s *session) bind(ctx context.Context, log *slog.Logger) {
+	s.log = log
+	s.stop = context.AfterFunc(ctx, func() { _ = s.raw.Close() })
+}
+
+// unbind ends bind; false means ctx ended first and closed the connection.
+func (s *session) unbind() bool {
+	ok := s.stop()
+	s.stop = func() bool { return false }
+	if !ok {
+		s.broken = true
+	}
+	return ok
 }
 
 // greet reads the server's greeting (RFC 5321 §4.3.1) under its own
 // deadline. Anything but 220 (a 554 refusal, a 421 "busy") makes the server
 // unusable; the next MX is tried, as Postfix does by default.
 func (s *session) greet(ctx context.Context) *reply {
-	_ = s.raw.SetReadDeadline(time.Now().Add(s.to.Greeting))
-	code, msg, err := readReply(s.br)
-	_ = s.raw.SetReadDeadline(time.Time{})
+	code, msg, err := s.read(s.to.Greeting)
 	if err != nil {
-		r := s.failure(ctx, "greeting", err, "4.4.2") // 4.4.2: bad connection
+		r := s.lost(ctx, "greeting", err, "4.4.2") // 4.4.2: bad connection
 		return &r
 	}
 	if code != 220 {
@@ -84,44 +130,61 @@ func (s *session) greet(ctx context.Context) *reply {
 		r.outcome = Transient
 		return &r
 	}
+	s.greeted = true
 	s.log.Debug("smtp greeting", "text", msg)
-	s.client = newClient(s.raw, s.br)
 	return nil
 }
 
-// hello sends EHLO and, when the server offers STARTTLS, upgrades the
-// connection and sends EHLO again. A message that requires TLS fails here
-// when the server does not offer it.
-func (s *session) hello(ctx context.Context, name string, tlsConfig *tls.Config, requireTLS bool) *reply {
-	s.client.CommandTimeout = s.to.EHLO
-	if err := s.client.Hello(name); err != nil {
-		r := s.hostFailure(ctx, "EHLO", err, "4.4.2")
+// hello sends EHLO and records the extensions the server offers (RFC 5321
+// §4.1.1.1). A server that does not know EHLO (500, 502) gets HELO and is
+// taken to offer none. Whatever the server says otherwise, it is unusable
+// and the outcome is Transient.
+func (s *session) hello(ctx context.Context, name string) *reply {
+	code, msg, err := s.cmd("EHLO "+name, s.to.EHLO)
+	if err == nil && (code == 500 || code == 502) {
+		s.ext = nil
+		code, msg, err = s.cmd("HELO "+name, s.to.EHLO)
+		if err == nil && code == 250 {
+			return nil
+		}
+	}
+	switch {
+	case err != nil:
+		r := s.lost(ctx, "EHLO", err, "4.4.2")
+		return &r
+	case code != 250:
+		r := s.answer(code, msg)
+		r.outcome = Transient
 		return &r
 	}
-	if ok, _ := s.client.Extension("STARTTLS"); !ok {
+	s.ext = map[string]string{}
+	for _, line := range strings.Split(msg, "\n")[1:] { // the first line is the server's name
+		kw, param, _ := strings.Cut(line, " ")
+		s.ext[strings.ToUpper(kw)] = param
+	}
+	return nil
+}
+
+// offers reports whether the server announced the EHLO keyword kw.
+func (s *session) offers(kw string) bool {
+	_, ok := s.ext[kw]
+	return ok
+}
+
+// secure runs STARTTLS (RFC 3207) when the server offers it. A message that
+// requires TLS fails here when the server does not offer it or declines.
+func (s *session) secure(ctx context.Context, name string, cfg *tls.Config, requireTLS bool) *reply {
+	if !s.offers("STARTTLS") {
 		if requireTLS {
 			r := local(Transient, "4.7.4", "TLS required but %s does not offer STARTTLS", s.peer.host) // 4.7.4: security features not supported
 			return &r
 		}
 		return nil
 	}
-	return s.startTLS(ctx, name, tlsConfig, requireTLS)
-}
-
-// startTLS runs STARTTLS (RFC 3207). go-smtp's client has no method for it on
-// a connection it did not dial, so the command and handshake are done here
-// and a fresh client takes over the encrypted connection.
-func (s *session) startTLS(ctx context.Context, name string, cfg *tls.Config, requireTLS bool) *reply {
-	_ = s.raw.SetDeadline(time.Now().Add(s.to.StartTLS))
-	defer func() { _ = s.raw.SetDeadline(time.Time{}) }()
-	if _, err := io.WriteString(s.raw, "STARTTLS\r\n"); err != nil {
-		r := s.failure(ctx, "STARTTLS", err, "4.4.2")
-		return &r
-	}
-	code, msg, err := readReply(s.br)
+	code, msg, err := s.cmd("STARTTLS", s.to.StartTLS)
 	switch {
 	case err != nil:
-		r := s.failure(ctx, "STARTTLS", err, "4.4.2")
+		r := s.lost(ctx, "STARTTLS", err, "4.4.2")
 		return &r
 	case code != 220 && !requireTLS:
 		// RFC 3207 §4: the server declined (454); opportunistic TLS carries
@@ -129,7 +192,7 @@ func (s *session) startTLS(ctx context.Context, name string, cfg *tls.Config, re
 		s.log.Debug("STARTTLS declined; continuing in plaintext", "code", code, "text", msg)
 		return nil
 	case code != 220:
-		r := serverReply(code, msg)
+		r := s.answer(code, msg)
 		r.outcome, r.text = Transient, "TLS required but STARTTLS failed: "+r.text
 		return &r
 	case s.br.Buffered() > 0:
@@ -141,118 +204,62 @@ func (s *session) startTLS(ctx context.Context, name string, cfg *tls.Config, re
 		return &r
 	}
 	tc := tls.Client(s.raw, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		r := s.failure(ctx, "TLS handshake", err, "4.7.5") // 4.7.5: cryptographic failure
+	_ = s.raw.SetDeadline(time.Now().Add(s.to.StartTLS))
+	err = tc.HandshakeContext(ctx)
+	_ = s.raw.SetDeadline(time.Time{})
+	if err != nil {
+		r := s.lost(ctx, "TLS handshake", err, "4.7.5") // 4.7.5: cryptographic failure
 		return &r
 	}
 	s.peer.tls = true
 	s.log.Debug("smtp TLS established", "version", tls.VersionName(tc.ConnectionState().Version))
+	s.conn = tc
+	s.br.Reset(tc)
+	s.bw.Reset(tc)
 	// RFC 3207 §4.2: the session starts over as if just greeted; EHLO again.
-	s.client = newClient(tc, tc)
-	s.client.CommandTimeout = s.to.EHLO
-	if err := s.client.Hello(name); err != nil {
-		r := s.hostFailure(ctx, "EHLO", err, "4.4.2")
-		return &r
-	}
-	return nil
+	return s.hello(ctx, name)
 }
 
-// send runs one mail transaction (RFC 5321 §3.3) and returns one reply per
-// recipient, aligned with rcpts.
-func (s *session) send(ctx context.Context, m Message, rcpts []string) []reply {
-	out := make([]reply, len(rcpts))
-	setAll := func(idx []int, r reply) {
-		for _, i := range idx {
-			out[i] = r
-		}
+// cmd sends one command and reads its reply, each under timeout.
+func (s *session) cmd(line string, timeout time.Duration) (code int, msg string, err error) {
+	if err := s.write(timeout, line); err != nil {
+		return 0, "", err
 	}
-	every := make([]int, len(rcpts))
-	for i := range every {
-		every[i] = i
-	}
-
-	utf8 := needsUTF8(append([]string{m.From}, rcpts...)...)
-	if ok, _ := s.client.Extension("SMTPUTF8"); utf8 && !ok {
-		// RFC 6531 §3.2: without SMTPUTF8 the addresses cannot be sent.
-		setAll(every, local(Permanent, "5.6.7", "%s does not support SMTPUTF8, needed for a non-ASCII address", s.peer.host))
-		return out
-	}
-	s.client.CommandTimeout = s.to.Mail
-	if err := s.client.Mail(m.From, &smtp.MailOptions{Size: int64(len(m.Data)), UTF8: utf8}); err != nil {
-		setAll(every, s.failure(ctx, "MAIL", err, "4.4.2"))
-		return out
-	}
-
-	var accepted []int
-	for i, rcpt := range rcpts {
-		s.client.CommandTimeout = s.to.Rcpt
-		err := s.client.Rcpt(rcpt, nil)
-		if err == nil {
-			accepted = append(accepted, i)
-			continue
-		}
-		out[i] = s.failure(ctx, "RCPT", err, "4.4.2")
-		if s.broken {
-			setAll(accepted, out[i])
-			setAll(every[i+1:], out[i])
-			return out
-		}
-	}
-	if len(accepted) == 0 {
-		return out
-	}
-
-	s.client.CommandTimeout = s.to.DataInit
-	w, err := s.client.Data()
-	if err != nil {
-		setAll(accepted, s.failure(ctx, "DATA", err, "4.4.2"))
-		return out
-	}
-	if err := s.writeBody(w, m.Data); err != nil {
-		setAll(accepted, s.failure(ctx, "DATA", err, "4.4.2"))
-		return out
-	}
-	s.client.SubmissionTimeout = s.to.DataEnd
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		// A connection lost here may have delivered the message anyway
-		// (RFC 1047); retrying risks a duplicate, not a loss.
-		setAll(accepted, s.failure(ctx, "end of DATA", err, "4.4.2"))
-		return out
-	}
-	setAll(accepted, serverReply(250, resp.StatusText))
-	return out
+	return s.read(timeout)
 }
 
-// writeBody writes data in blocks, each under its own write deadline: RFC
-// 5321 §4.5.3.2.5 bounds each send, not the whole message, so a large
-// message on a slow link is not cut off while it makes progress.
-func (s *session) writeBody(w io.Writer, data []byte) error {
-	const block = 64 << 10
-	for len(data) > 0 {
-		n := min(block, len(data))
-		_ = s.raw.SetWriteDeadline(time.Now().Add(s.to.DataBlock))
-		if _, err := w.Write(data[:n]); err != nil {
-			return err
-		}
-		data = data[n:]
+// write sends lines, each followed by CRLF, in one write under timeout.
+// With PIPELINING, a whole group of commands goes in one write (RFC 2920
+// §3.1).
+func (s *session) write(timeout time.Duration, lines ...string) error {
+	for _, l := range lines {
+		_, _ = s.bw.WriteString(l)
+		_, _ = s.bw.WriteString("\r\n")
 	}
-	// The final buffered bytes and "." are flushed by CloseWithResponse.
-	_ = s.raw.SetWriteDeadline(time.Now().Add(s.to.DataBlock))
-	return nil
+	_ = s.conn.SetWriteDeadline(time.Now().Add(timeout))
+	return s.bw.Flush()
 }
 
-// failure turns an error from a command into the reply for the recipients
-// it concerns: the server's reply when there is one, else a Transient
-// failure with enh (the session is then unusable).
-func (s *session) failure(ctx context.Context, stage string, err error, enh string) reply {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		if se.Code == 421 { // RFC 5321 §3.8: the server is closing the session
-			s.broken = true
-		}
-		return errorReply(se)
+// read reads one reply under timeout, the deadline of its stage (RFC 5321
+// §4.5.3.2).
+func (s *session) read(timeout time.Duration) (code int, msg string, err error) {
+	_ = s.conn.SetReadDeadline(time.Now().Add(timeout))
+	return readReply(s.br)
+}
+
+// answer turns a server reply into a reply. A 421 means the server is
+// closing the session (RFC 5321 §3.8): it can carry nothing more.
+func (s *session) answer(code int, msg string) reply {
+	if code == 421 {
+		s.broken = true
 	}
+	return serverReply(code, msg)
+}
+
+// lost is the reply for a command that got no answer: the connection failed
+// (or ctx ended and closed it), so the session is unusable and the outcome
+// is Transient with enh.
+func (s *session) lost(ctx context.Context, stage string, err error, enh string) reply {
 	s.broken = true
 	if ctx.Err() != nil {
 		return interruption(ctx)
@@ -260,26 +267,21 @@ func (s *session) failure(ctx context.Context, stage string, err error, enh stri
 	return local(Transient, enh, "%s with %s: %v", stage, s.peer.host, err)
 }
 
-// hostFailure is failure for a stage before MAIL: whatever the server said,
-// the host is unusable and the outcome is Transient.
-func (s *session) hostFailure(ctx context.Context, stage string, err error, enh string) reply {
-	r := s.failure(ctx, stage, err, enh)
-	r.outcome = Transient
-	return r
-}
-
-// quit says goodbye politely when the connection can still carry it.
+// quit says goodbye politely (RFC 5321 §4.1.1.10) when the connection can
+// still carry it. The reply changes nothing: the outcome is already known.
 func (s *session) quit() {
-	if s.broken || s.client == nil {
+	if s.broken || !s.greeted {
 		return
 	}
-	s.client.CommandTimeout = s.to.Quit
-	_ = s.client.Quit()
+	_, _, _ = s.cmd("QUIT", s.to.Quit)
+	s.broken = true
 }
 
+// close closes the connection, ending any bind.
 func (s *session) close() {
 	s.stop()
 	_ = s.raw.Close()
+	s.broken = true
 }
 
 // tlsConfig is the STARTTLS configuration for host. Certificates are

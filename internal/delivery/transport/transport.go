@@ -6,6 +6,12 @@
 // permanent (the queue bounces) — carrying the remote reply that becomes the
 // bounce's diagnosticCode (SES-BEHAVIOR.md §8.3).
 //
+// Like an MTA, it keeps SMTP sessions open between messages: a session that
+// ends a transaction in good order waits, idle, for the next message to the
+// same server, and transactions are pipelined where the server offers it
+// (RFC 2920). How many sessions may be in use at once to one server is
+// capped, and an attempt waits its turn without holding up other servers.
+//
 // The package knows nothing of the queue, DKIM or events: it is handed the
 // envelope and the final bytes, and reports what the remote servers said.
 package transport
@@ -21,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,9 +54,13 @@ var (
 )
 
 // Transport delivers messages. The zero value is not usable: Hostname and a
-// Resolver (or a Relay given as an IP address) are required. A Transport holds
-// no state between calls and is safe for concurrent use; its fields must not
-// change while it is in use.
+// Resolver (or a Relay given as an IP address) are required. A Transport is
+// safe for concurrent use; its fields must not change once it is in use.
+//
+// A Transport holds a cache of open SMTP sessions between calls: a session
+// is kept per server (host name, IP address and port) once a transaction on
+// it ends in good order, and the next message to that server is sent on it,
+// saving the connection, greeting, EHLO and TLS handshake. Close quits them.
 type Transport struct {
 	Resolver Resolver
 	// Relay, as "host:port", sends every message there in one transaction
@@ -83,9 +94,38 @@ type Transport struct {
 	// Logger receives a debug-level trace of each attempt; nil discards.
 	Logger *slog.Logger
 
+	// MaxPerHost caps the sessions in use at once to one server address
+	// (IP and port); an attempt beyond it waits for a session to come free.
+	// Idle sessions are closed as needed so that the server never sees more
+	// connections than this. 0 means 20, Postfix's
+	// default_destination_concurrency_limit.
+	MaxPerHost int
+	// MaxIdlePerHost caps the idle sessions kept per server address; 0 (or
+	// more than MaxPerHost) means MaxPerHost.
+	MaxIdlePerHost int
+	// IdleTimeout is how long a session is kept idle before it is quit and
+	// closed; 0 means 30s. (Postfix keeps one for 2s; a longer time keeps
+	// sessions across the bursts of a sending application.)
+	IdleTimeout time.Duration
+	// MaxSessionMessages is the number of transactions after which a
+	// session is quit rather than kept; 0 means 100.
+	MaxSessionMessages int
+
 	// shuffle randomises MX hosts of equal preference; nil means
 	// math/rand/v2. Tests set it for a fixed order.
 	shuffle func(n int, swap func(i, j int))
+
+	poolOnce sync.Once
+	pool     *pool // the session cache, made on first use
+}
+
+// Close quits and closes every idle session and stops keeping new ones. It
+// does not wait for deliveries in progress: their sessions are closed when
+// they end. Deliver may still be called after Close; each of its sessions is
+// then closed after its transaction.
+func (t *Transport) Close() error {
+	t.sessions().close()
+	return nil
 }
 
 // Timeouts bound the stages of an SMTP session. The defaults are RFC 5321
@@ -100,6 +140,7 @@ type Timeouts struct {
 	DataInit  time.Duration // the 354 reply to DATA (§4.5.3.2.4): 2m
 	DataBlock time.Duration // each block of the message written (§4.5.3.2.5): 3m
 	DataEnd   time.Duration // the reply to the final "." (§4.5.3.2.6): 10m
+	Rset      time.Duration // the RSET reply before a session is reused: 20s (Postfix's smtp_rset_timeout)
 	Quit      time.Duration // the QUIT reply: 10s, the outcome is already known
 }
 
@@ -118,6 +159,7 @@ func (to Timeouts) withDefaults() Timeouts {
 	set(&to.DataInit, 2*time.Minute)
 	set(&to.DataBlock, 3*time.Minute)
 	set(&to.DataEnd, 10*time.Minute)
+	set(&to.Rset, 20*time.Second)
 	set(&to.Quit, 10*time.Second)
 	return to
 }
@@ -189,7 +231,8 @@ type Result struct {
 
 // Deliver sends m and returns one Result per recipient, in the order of m.To.
 // Recipients of one domain share one transaction (all of them, with a relay);
-// domains are delivered one after another.
+// domains are delivered one after another. Each transaction runs on a cached
+// session to the server when one fits, else on a new one.
 //
 // The error is non-nil in two cases: m or the Transport is unusable (results
 // are nil, nothing was sent), or ctx ended while some recipient was still

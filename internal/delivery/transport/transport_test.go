@@ -43,6 +43,7 @@ func mxTransport(t *testing.T, sinkAddrs ...string) (*Transport, *stubResolver, 
 		Timeouts: fastTimeouts,
 		Logger:   testLogger(t),
 	}
+	t.Cleanup(func() { tr.Close() }) // before the servers' cleanups: they wait for connections to end
 	return tr, res, tn
 }
 
@@ -83,6 +84,7 @@ func checkResult(t *testing.T, got Result, want Result) {
 func TestRelayOneTransactionForAllDomains(t *testing.T) {
 	sink := smtpsink.New(t)
 	tr := &Transport{Relay: sink.Addr(), Hostname: "sesame.test", Timeouts: fastTimeouts, Logger: testLogger(t)}
+	t.Cleanup(func() { tr.Close() })
 	m := Message{From: "bounce@sesame.test", To: []string{"b@example.test", "c@other.test"}, Data: body}
 	rs := deliver(t, tr, m)
 	for _, r := range rs {
@@ -160,6 +162,7 @@ func TestImplicitMX(t *testing.T) {
 				res.mx["example.test"] = mx
 			}
 			tr := &Transport{Resolver: res, Hostname: "sesame.test", Port: sink.Port(), Timeouts: fastTimeouts, Logger: testLogger(t)}
+			t.Cleanup(func() { tr.Close() })
 			rs := deliver(t, tr, Message{From: "s@sesame.test", To: []string{"b@example.test"}, Data: body})
 			checkResult(t, rs[0], Result{Outcome: Delivered, Code: 250, RemoteMTA: "example.test", RemoteIP: "127.0.0.1"})
 			sink.Wait(t, 1, 5*time.Second)
@@ -331,6 +334,7 @@ func TestGroupsByDomain(t *testing.T) {
 	tn.route("192.0.2.1:25", sinkA.Addr())
 	tn.route("192.0.2.2:25", sinkB.Addr())
 	tr := &Transport{Resolver: res, Hostname: "sesame.test", Dial: tn.Dial, Timeouts: fastTimeouts, Logger: testLogger(t)}
+	t.Cleanup(func() { tr.Close() })
 	to := []string{"x@a.test", "y@b.test", "bad address@a.test", "z@A.TEST", "y@b.test"}
 	rs := deliver(t, tr, Message{From: "s@sesame.test", To: to, Data: body})
 	for _, i := range []int{0, 3} {
@@ -506,6 +510,7 @@ func TestContextEndsDelivery(t *testing.T) {
 	tn.route("192.0.2.1:25", good.Addr())
 	tn.route("192.0.2.2:25", sink.Addr())
 	tr := &Transport{Resolver: res, Hostname: "sesame.test", Dial: tn.Dial, Logger: testLogger(t)} // RFC timeouts: minutes
+	t.Cleanup(func() { tr.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
