@@ -342,4 +342,7 @@ func (w *Worker) stop() {
 		w.release(waiting)
 	}
 	w.wg.Wait()
+	if err := w.transport.Close(); err != nil {
+		w.log.Warn("delivery: closing idle SMTP sessions", "err", err)
+	}
 }

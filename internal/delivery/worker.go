@@ -127,7 +127,8 @@ type job struct {
 	claimed time.Time
 
 	mu       sync.Mutex
-	m        *queue.Stored
+	m        *queue.Stored      // as loaded; shared by the parts, read-only
+	dkim     []byte             // the DKIM-Signature lines, once signed
 	data     []byte             // DKIM-Signature lines + message, once signed
 	delivery configset.Delivery // the configuration set's delivery options
 }
@@ -167,9 +168,17 @@ func (j *job) signed(ctx context.Context, w *Worker) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DKIM signing: %w", err)
 	}
+	j.dkim = sig
 	j.data = make([]byte, 0, len(sig)+len(m.Data))
 	j.data = append(append(j.data, sig...), m.Data...)
 	return j.data, nil
+}
+
+// signature returns the DKIM-Signature lines made by signed.
+func (j *job) signature() []byte {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.dkim
 }
 
 // simulateAndCapture records the outcome of recipients that never leave the
@@ -240,6 +249,11 @@ func (w *Worker) deliver(ctx context.Context, p *part, unreachable *transport.Re
 	for i, r := range sent {
 		results[i] = w.classify(m, p.job, r)
 	}
+	if unreachable == nil {
+		withSig := *m
+		withSig.DKIM = p.job.signature()
+		m = &withSig
+	}
 	w.record(ctx, m, results)
 	for _, r := range results {
 		log.Debug("delivery: outcome", "rcpt", r.Rcpt, "state", r.State, "reply", r.Text)
@@ -259,7 +273,8 @@ func (w *Worker) record(ctx context.Context, m *queue.Stored, results []queue.Re
 // signature returns the message's DKIM-Signature header lines, made at the
 // first attempt. They are stored with that attempt's outcome (queue.Record),
 // in the same write, so retries send the same bytes without a write of
-// their own; m.DKIM carries them there.
+// their own; the Stored handed to Record carries them there (job.signed).
+// m is not changed: the parts of a message share it.
 func (w *Worker) signature(ctx context.Context, m *queue.Stored) ([]byte, error) {
 	if m.DKIM != nil {
 		return m.DKIM, nil
@@ -290,7 +305,6 @@ func (w *Worker) signature(ctx context.Context, m *queue.Stored) ([]byte, error)
 	if sig == nil {
 		sig = []byte{}
 	}
-	m.DKIM = sig
 	return sig, nil
 }
 
