@@ -165,6 +165,7 @@ func (a *App) Start(ctx context.Context) error {
 	wcfg := a.Retry
 	wcfg.Hostname, wcfg.Dev = cfg.Hostname, cfg.Dev
 	worker := delivery.New(wcfg, a.Queue, a.Identities, a.ConfigSets, tr, a.now, a.log.With("component", "delivery"))
+	worker.Instrument(a.Metrics)
 
 	if cfg.DNSAddr != "off" {
 		a.zone = &dns.ZoneServer{Zone: cfg.DKIMZone, Lookup: a.Identities.ZoneTXT, Logger: a.log.With("component", "dkim-zone")}

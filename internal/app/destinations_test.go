@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/emersion/go-smtp"
 	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	mdns "github.com/miekg/dns"
 
@@ -321,6 +322,39 @@ func brokenTLSServer(t *testing.T, addr string) *brokenServer {
 		}
 	}()
 	return b
+}
+
+// When one destination has more mail queued than its lane may hold, the
+// worker claims only what the lane has room for, rather than claiming and
+// giving back the same mail over and over.
+func TestBusyDestinationClaimedAsItDrains(t *testing.T) {
+	slow := smtpsink.WithScript(func(stage, _ string) *smtp.SMTPError {
+		if stage == smtpsink.StageData {
+			time.Sleep(10 * time.Millisecond) // mail arrives faster than it leaves
+		}
+		return nil
+	})
+	s := stack.Start(t, stack.SinkOptions(slow), stack.Tune(func(a *app.App) {
+		a.Retry.PerDestination = 2 // the relay lane: 2 in flight, 8 waiting
+	}))
+	approveFast(t, s)
+	s.VerifyEmail(t, "me@example.com")
+	const n = 300
+	for i := range n {
+		sendTo(t, s, fmt.Sprintf("r%d@example.net", i))
+	}
+	s.Sink.Wait(t, n+1, 30*time.Second) // and the verification mail
+	givenBack := s.App.Metrics.Counter("sesame_delivery_given_back_total", "").Value(nil)
+	deliveredCount := s.App.Metrics.Counter("sesame_delivery_recipients_total", "").Value(map[string]string{"outcome": "delivered"})
+	if deliveredCount < n {
+		t.Errorf("delivered counter = %v, want at least %d", deliveredCount, n)
+	}
+	// Mail arrives faster than 2 deliveries at a time take it, so the lane
+	// overflows; after that, claims follow its room.
+	if givenBack == 0 || givenBack > n/2 {
+		t.Errorf("%v recipients claimed and given back for %d delivered; the worker claims more than the lane can take", givenBack, n)
+	}
+	t.Logf("given back: %v", givenBack)
 }
 
 func deliveriesOf(t *testing.T, s *stack.Stack, id string) []queue.DeliveryState {

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,19 +58,45 @@ func (l *lane) limit(cfg Config, now time.Time) int {
 
 // Run claims due deliveries and delivers them until ctx ends; then it
 // gives back what it holds and waits for deliveries in flight.
+//
+// Claims are sized to what the lanes can take. The queue hands out the
+// oldest due mail whatever its destination, so when one destination
+// dominates it (a newsletter to one provider, everything to a relay) its
+// lane fills up and further claims would only be given back. After a lane
+// overflows it is "hot": the next claim waits until the hot lanes have half
+// their room free and asks for no more than that room — or, after a second,
+// claims a full batch anyway, so that mail for other destinations behind a
+// slow one is still reached (the overflow, given back for a second, falls
+// behind it in the queue).
 func (w *Worker) Run(ctx context.Context) {
 	defer w.stop()
-	throttled := false // the last claim overflowed a lane: claim again only as deliveries end
+	var hot []*lane
+	var lastClaim time.Time
 	for ctx.Err() == nil {
 		w.mu.Lock()
-		room := w.cfg.MaxHeld - w.held
+		limit := min(w.cfg.MaxHeld-w.held, claimBatch)
+		free := 0
+		for _, l := range hot {
+			free += max(0, w.waitLimit()-len(l.waiting))
+		}
 		w.mu.Unlock()
-		if room <= 0 || throttled {
+		if limit <= 0 {
 			w.waitFreed(ctx, time.Second)
-			throttled = false
 			continue
 		}
-		claims, err := w.queue.Claim(ctx, min(room, claimBatch), w.cfg.Lease)
+		fitted := false // the claim is sized to the hot lanes' room
+		if len(hot) > 0 {
+			since := time.Since(lastClaim)
+			if free < w.waitLimit()/2 && since < time.Second {
+				w.waitFreed(ctx, time.Second-since)
+				continue
+			}
+			if since < time.Second {
+				limit, fitted = min(limit, free), true
+			}
+		}
+		claims, err := w.queue.Claim(ctx, limit, w.cfg.Lease)
+		lastClaim = time.Now()
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Error("delivery: claim", "err", err)
@@ -77,11 +104,22 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 			continue
 		}
+		rows := 0
+		for _, c := range claims {
+			rows += len(c.Recipients)
+		}
+		overflowed, toHot := w.dispatch(ctx, claims, hot)
+		switch {
+		case len(overflowed) > 0:
+			hot = overflowed
+		case rows < limit, !fitted, 2*toHot < rows:
+			// No more due mail, or the queue's head has moved on to
+			// other destinations: claim full batches again.
+			hot = nil
+		}
 		if len(claims) == 0 {
 			w.idle(ctx)
-			continue
 		}
-		throttled = w.dispatch(ctx, claims)
 	}
 }
 
@@ -116,9 +154,10 @@ func (w *Worker) waitFreed(ctx context.Context, d time.Duration) {
 
 // dispatch splits claims into parts, starts what may start and queues the
 // rest in their lanes. Parts of a lane already holding as many as it may
-// wait for are given back to the queue for a moment; dispatch reports
-// whether any were.
-func (w *Worker) dispatch(ctx context.Context, claims []queue.Claim) (overflowed bool) {
+// wait for are given back to the queue for a moment. dispatch returns the
+// lanes that overflowed so, and how many recipients went to the lanes in
+// hot.
+func (w *Worker) dispatch(ctx context.Context, claims []queue.Claim, hot []*lane) (overflowed []*lane, toHot int) {
 	now := w.now()
 	var overflow []*part
 	w.mu.Lock()
@@ -138,15 +177,21 @@ func (w *Worker) dispatch(ctx context.Context, claims []queue.Claim) (overflowed
 				continue
 			}
 			l := p.lane
+			if slices.Contains(hot, l) {
+				toHot += len(p.rcpts)
+			}
 			if len(l.waiting) >= w.waitLimit() && !now.Before(l.suspendedUntil) {
 				overflow = append(overflow, p)
+				if !slices.Contains(overflowed, l) {
+					overflowed = append(overflowed, l)
+				}
 				continue
 			}
 			l.waiting = append(l.waiting, p)
 			w.startLocked(ctx, l, now)
 		}
 	}
-	return len(overflow) > 0
+	return overflowed, toHot
 }
 
 // overflowDelay is how long a part its lane had no room for stays in the
@@ -277,6 +322,7 @@ func (w *Worker) finish(ctx context.Context, p *part, wasBusy bool, failure *tra
 				if l.failures >= w.cfg.SuspendAfter && !now.Before(l.suspendedUntil) {
 					d := w.cfg.Suspend << min(l.failures-w.cfg.SuspendAfter, 16)
 					l.suspendedUntil = now.Add(min(d, max(w.cfg.RetryMax, w.cfg.Suspend)))
+					w.counters.suspension()
 					w.log.Warn("delivery: destination unreachable; its mail is deferred",
 						"destination", l.key, "until", l.suspendedUntil, "reason", l.failure.Text)
 				}
@@ -314,6 +360,11 @@ func (w *Worker) giveBack(ctx context.Context, parts []*part, until time.Time) {
 	if err := w.queue.Postpone(wctx, until, claims); err != nil {
 		w.log.Error("delivery: giving back claimed mail; it comes due when its lease ends", "err", err)
 	}
+	n := 0
+	for _, c := range claims {
+		n += len(c.Recipients)
+	}
+	w.counters.gaveBack(n)
 }
 
 // release stops counting parts that were given back without running.

@@ -72,6 +72,8 @@ type Worker struct {
 	// (DESIGN.md §7).
 	signing chan struct{}
 
+	counters *counters // nil until Instrument
+
 	mu    sync.Mutex
 	lanes map[string]*lane // destinations with mail held, or a failure remembered
 	held  int              // recipients claimed and not yet recorded or given back
@@ -267,7 +269,9 @@ func (w *Worker) record(ctx context.Context, m *queue.Stored, results []queue.Re
 	if err := w.queue.Record(context.WithoutCancel(ctx), m, results, w.cfg.Hostname); err != nil {
 		w.log.Error("delivery: record outcome", "msg_id", m.ID, "err", err)
 		// The lease runs out and the recipients come due again.
+		return
 	}
+	w.counters.recorded(results)
 }
 
 // signature returns the message's DKIM-Signature header lines, made at the
