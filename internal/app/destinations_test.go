@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/emersion/go-smtp"
 	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/emersion/go-smtp"
 	mdns "github.com/miekg/dns"
 
 	"github.com/sesamehq/sesame/internal/account"

@@ -30,8 +30,8 @@ type Stats struct {
 	Conns   int // TCP connections accepted
 	Open    int // connections open now (closed by either side are not)
 	MaxOpen int // the most open at once
-	Mails int // MAIL commands received
-	Rcpts int // RCPT commands received
+	Mails   int // MAIL commands received
+	Rcpts   int // RCPT commands received
 }
 
 // Sink is a running SMTP server. It is safe for concurrent use.
