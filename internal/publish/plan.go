@@ -75,13 +75,16 @@ func (p *planner) plan(ctx context.Context, ev event) error {
 	return p.notification(ctx, ev, m)
 }
 
+// message reads what decides who hears of ev's message: its sender's
+// identity and configuration set (queue.LoadBrief). The rest, for the
+// event's body, is read by full only when something consumes it.
 func (p *planner) message(ctx context.Context, ev event) (*loaded, error) {
 	if m, ok := p.msgs[ev.MessageID]; ok {
 		return m, nil
 	}
 	m := &loaded{}
 	p.msgs[ev.MessageID] = m
-	s, err := p.d.queue.LoadMeta(ctx, ev.MessageID)
+	s, err := p.d.queue.LoadBrief(ctx, ev.MessageID)
 	if errors.Is(err, queue.ErrNoMessage) {
 		return m, nil
 	}
@@ -102,6 +105,20 @@ func (p *planner) message(ctx context.Context, ev event) (*loaded, error) {
 			return nil, err
 		}
 	}
+	return m, nil
+}
+
+// full completes m with the message's tags, headers and recipients, and
+// the mail object of SES's event JSON, once.
+func (p *planner) full(ctx context.Context, m *loaded) error {
+	if m.mail != nil {
+		return nil
+	}
+	s, err := p.d.queue.LoadMeta(ctx, m.stored.ID)
+	if err != nil {
+		return err
+	}
+	m.stored = s
 	name := identity.DomainOf(bareAddress(s.Source))
 	if m.identity != nil {
 		name = m.identity.Name
@@ -116,7 +133,7 @@ func (p *planner) message(ctx context.Context, ev event) (*loaded, error) {
 		SendingAccountID: s.AccountID, Destination: s.Recipients, Headers: headers, Tags: s.Tags,
 		Operation: s.Operation, ConfigSet: s.ConfigSet,
 	}
-	return m, nil
+	return nil
 }
 
 // destinations plans the configuration set's event destinations.
@@ -143,6 +160,9 @@ func (p *planner) destinations(ctx context.Context, ev event, m *loaded) error {
 	for _, dest := range dests {
 		if !dest.Enabled || !dest.Matches(typ) {
 			continue
+		}
+		if err := p.full(ctx, m); err != nil {
+			return err
 		}
 		switch {
 		case dest.SNS != nil:
@@ -182,6 +202,9 @@ func (p *planner) notification(ctx context.Context, ev event, m *loaded) error {
 	topic := n.Topic(ev.Type)
 	if topic == "" {
 		return nil
+	}
+	if err := p.full(ctx, m); err != nil {
+		return err
 	}
 	body, err := events.Notification(ev.Type, ev.Detail, m.mail, n.Headers(ev.Type))
 	if err != nil {

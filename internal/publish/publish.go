@@ -43,6 +43,7 @@ const cursorName = "events"
 
 // Queue loads the message an event is about.
 type Queue interface {
+	LoadBrief(ctx context.Context, id string) (*queue.Stored, error)
 	LoadMeta(ctx context.Context, id string) (*queue.Stored, error)
 }
 
