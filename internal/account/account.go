@@ -42,6 +42,8 @@ type Account struct {
 	ReviewStatus      string   // PENDING | GRANTED | DENIED | FAILED | ""
 	ReviewCaseID      string
 	CreatedAt         time.Time
+
+	gen uint64 // the store's generation before the account was read (ForSend)
 }
 
 // Details is the production-access request of v2 PutAccountDetails.
@@ -73,7 +75,8 @@ type Service struct {
 	dev bool
 	now func() time.Time
 
-	keys sync.Map // access key id → Key
+	keys  sync.Map // access key id → Key
+	sends sync.Map // account id → *Account, as ForSend last read it
 
 	mu     sync.Mutex
 	meters map[string]*meter // account id → sending meter
@@ -143,6 +146,7 @@ func (s *Service) ensureAccount(ctx context.Context, id string) (*Account, error
 		sandbox, max24h, rate = 0, ProductionMax24h, ProductionMaxRate
 	}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		tx.Invalidate()
 		_, err := tx.Exec(`INSERT INTO accounts(id, sandbox, max_24h, max_rate, created_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT(id) DO NOTHING`, id, sandbox, max24h, rate, store.Millis(s.now()))
 		return err
@@ -155,7 +159,8 @@ func (s *Service) ensureAccount(ctx context.Context, id string) (*Account, error
 
 // Get returns an account. It is read from the store every time (one
 // primary-key read): `sesame admin` changes an account from another process,
-// and an approval must hold for the very next send.
+// and an approval must hold for the very next call. The send path uses
+// ForSend instead.
 func (s *Service) Get(ctx context.Context, id string) (*Account, error) {
 	var a Account
 	var sandbox, enabled int
@@ -181,6 +186,39 @@ func (s *Service) Get(ctx context.Context, id string) (*Account, error) {
 		}
 	}
 	return &a, nil
+}
+
+// ForSend returns the account a message is about to be sent from. An account
+// that can send — out of the sandbox and not paused — is kept in memory
+// until the store's generation changes (store.DB.Generation); any other is
+// read every time. The result is shared: callers must not modify it.
+//
+// A cached account may miss a change `sesame admin` made in another process
+// moments ago (the store sees it at its next write), and only in one
+// direction: the checks before the write may pass a message the change now
+// refuses, never refuse one it allows (refusals for a paused or sandboxed
+// account come from fresh reads). Charge, in the write that enqueues the
+// message, compares the account with the exact state and returns ErrChanged
+// when a decision made from it no longer holds, so such a message is checked
+// again, not sent.
+func (s *Service) ForSend(ctx context.Context, id string) (*Account, error) {
+	gen := s.db.Generation()
+	if v, ok := s.sends.Load(id); ok {
+		if a := v.(*Account); a.gen == gen {
+			return a, nil
+		}
+	}
+	a, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a.gen = gen
+	if a.SendingEnabled && !a.Sandbox {
+		s.sends.Store(id, a)
+	} else {
+		s.sends.Delete(id)
+	}
+	return a, nil
 }
 
 // List returns every account id, sorted.
@@ -257,6 +295,7 @@ func (s *Service) PutDetails(ctx context.Context, id string, d Details) error {
 		if status == "PENDING" {
 			return fault.New(fault.Conflict, "A request for production access is already under review.")
 		}
+		tx.Invalidate()
 		review := "PENDING"
 		if d.ProductionAccessEnabled != nil && !*d.ProductionAccessEnabled {
 			review = "" // a request that asks to stay in the sandbox is only recorded
@@ -301,11 +340,11 @@ func (s *Service) update(ctx context.Context, id, query string, args ...any) err
 	if _, err := s.Get(ctx, id); err != nil {
 		return err
 	}
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		tx.Invalidate()
 		_, err := tx.Exec(query, args...)
 		return err
 	})
-	return err
 }
 
 func boolInt(b bool) int {

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 
@@ -26,28 +27,54 @@ type meter struct {
 	swept   int64 // the minute of the last expiry sweep
 }
 
-// Charge accounts for a message about to be accepted, within the write that
-// enqueues it: rcpts recipients count against the per-second rate, quotaRcpts
-// of them (those not to the mailbox simulator) against the 24-hour quota. It
-// returns RateExceeded or DailyQuotaExceeded and changes nothing when a limit
-// would be passed. Call it last in the write function, after everything that
+// ErrChanged is returned by Charge when the account changed, since the
+// caller read it, in a way that would change the send's checks (paused or
+// resumed, into or out of the sandbox): read it again and start over.
+var ErrChanged = errors.New("account: the account changed while the message was checked")
+
+// limits is what Charge needs of an account's row.
+type limits struct {
+	sandbox, enabled bool
+	max24h           int64
+	rate             float64
+}
+
+// limitsKey memoises an account's limits in the writer (store.Memo).
+type limitsKey string
+
+// Charge accounts for a message about to be accepted from acct, within the
+// write that enqueues it: rcpts recipients count against the per-second
+// rate, quotaRcpts of them (those not to the mailbox simulator) against the
+// 24-hour quota. It returns RateExceeded or DailyQuotaExceeded and changes
+// nothing when a limit would be passed, and ErrChanged when acct (as
+// ForSend or Get returned it) no longer matches the store in sandbox or
+// sending state. Call it last in the write function, after everything that
 // can fail.
 //
 // The rate is a token bucket of MaxSendRate recipients refilled at
 // MaxSendRate per second. A message with more recipients than the bucket holds
 // goes out when the bucket is full and leaves it in debt, so the long-run rate
 // is MaxSendRate recipients per second, counted per recipient as in SES.
-func (s *Service) Charge(tx *store.Tx, accountID string, rcpts, quotaRcpts int, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// The limits are read in the transaction on every charge (a primary-key
-	// read), so an operator's change — from this process or `sesame admin`
-	// in another — applies to the next message.
-	var max24h int64
-	var rate float64
-	if err := tx.QueryRow("SELECT max_24h, max_rate FROM accounts WHERE id = ?", accountID).Scan(&max24h, &rate); err != nil {
+func (s *Service) Charge(tx *store.Tx, acct *Account, rcpts, quotaRcpts int, now time.Time) error {
+	accountID := acct.ID
+	// The limits come from the transaction (memoised until something may
+	// have changed them), so an operator's change — from this process or
+	// `sesame admin` in another — applies to the next message.
+	l, err := store.Memo(tx, limitsKey(accountID), func(tx *store.Tx) (limits, error) {
+		var l limits
+		err := tx.QueryRow("SELECT sandbox, sending_enabled, max_24h, max_rate FROM accounts WHERE id = ?", accountID).
+			Scan(&l.sandbox, &l.enabled, &l.max24h, &l.rate)
+		return l, err
+	})
+	if err != nil {
 		return err
 	}
+	if l.sandbox != acct.Sandbox || l.enabled != acct.SendingEnabled {
+		return ErrChanged
+	}
+	max24h, rate := l.max24h, l.rate
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	m := s.meters[accountID]
 	if m == nil {
 		fresh, err := s.loadMeter(tx, accountID, now, rate)

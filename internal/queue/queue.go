@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sesamehq/sesame/internal/fault"
@@ -100,11 +101,11 @@ func (q *Queue) Enqueue(tx *store.Tx, m *Message) error {
 		m.ID, m.AccountID, at, m.Operation, m.Source, m.From, m.ConfigSet, string(md), m.Data, boolInt(m.System)); err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(m.Recipients))
 	rcpts := make([]string, 0, len(m.Recipients))
 	for _, r := range m.Recipients {
-		if !seen[r] { // one delivery per distinct recipient
-			seen[r] = true
+		// One delivery per distinct recipient; with at most 50 a scan
+		// costs less than a map.
+		if !slices.Contains(rcpts, r) {
 			rcpts = append(rcpts, r)
 		}
 	}

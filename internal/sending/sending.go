@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,8 +112,25 @@ func (s *Service) Send(ctx context.Context, r *Request) (string, error) {
 // quota and rate. Every send path goes through here, so a rule is written
 // once.
 func (s *Service) accept(ctx context.Context, r *Request, commit func(*store.Tx, *queue.Message) error) (string, error) {
+	for attempt := 1; ; attempt++ {
+		id, err := s.acceptOnce(ctx, r, commit)
+		// The account changed under the checks (account.Charge): check
+		// again with what it is now. Only an operator's change does that,
+		// so a second attempt is all but certain to settle it.
+		if errors.Is(err, account.ErrChanged) && attempt < maxAttempts {
+			continue
+		}
+		return id, err
+	}
+}
+
+// maxAttempts bounds how often accept starts over on account.ErrChanged.
+const maxAttempts = 3
+
+// acceptOnce is one attempt of accept.
+func (s *Service) acceptOnce(ctx context.Context, r *Request, commit func(*store.Tx, *queue.Message) error) (string, error) {
 	now := s.now().UTC()
-	acct, err := s.accounts.Get(ctx, r.AccountID)
+	acct, err := s.accounts.ForSend(ctx, r.AccountID)
 	if err != nil {
 		return "", err
 	}
@@ -134,9 +152,10 @@ func (s *Service) accept(ctx context.Context, r *Request, commit func(*store.Tx,
 		}
 	}
 	// The named configuration set, else the From identity's default (§4.4).
+	cov := &coverage{ids: s.identities, account: acct.ID}
 	var defaultSet string
 	if r.ConfigSet == "" {
-		if id, err := s.identities.Covering(ctx, acct.ID, from.Addr); err != nil {
+		if id, err := cov.of(ctx, from.Addr); err != nil {
 			return "", err
 		} else if id != nil {
 			defaultSet = id.ConfigSet
@@ -150,10 +169,10 @@ func (s *Service) accept(ctx context.Context, r *Request, commit func(*store.Tx,
 	} else if n > MaxRecipients {
 		return "", fault.New(fault.MessageRejected, "Recipient count exceeds %d.", MaxRecipients)
 	}
-	if err := s.checkVerified(ctx, acct, senders, msg.Recipients); err != nil {
+	if err := s.checkVerified(ctx, acct, cov, senders, msg.Recipients); err != nil {
 		return "", err
 	}
-	if err := s.checkMailFrom(ctx, acct.ID, msg.Source); err != nil {
+	if err := checkMailFrom(ctx, cov, msg.Source); err != nil {
 		return "", err
 	}
 	if err := s.track(ctx, msg); err != nil {
@@ -169,7 +188,7 @@ func (s *Service) accept(ctx context.Context, r *Request, commit func(*store.Tx,
 		if err := commit(tx, msg); err != nil {
 			return err
 		}
-		return s.accounts.Charge(tx, acct.ID, len(msg.Recipients), quotaRcpts, now)
+		return s.accounts.Charge(tx, acct, len(msg.Recipients), quotaRcpts, now)
 	})
 	if err != nil {
 		return "", err
@@ -301,20 +320,18 @@ func (s *Service) prepareRaw(r *Request, msg *queue.Message, now time.Time, from
 // sender address must be covered by a verified identity and, in the sandbox,
 // every recipient too (or be a mailbox-simulator address). The refusal lists
 // every address that failed, as SES does (SES-BEHAVIOR §6.3).
-func (s *Service) checkVerified(ctx context.Context, acct *account.Account, senders, rcpts []string) error {
-	var failed []string
-	seen := map[string]bool{}
+func (s *Service) checkVerified(ctx context.Context, acct *account.Account, cov *coverage, senders, rcpts []string) error {
+	var failed, checked []string
 	check := func(addr string) error {
-		key := strings.ToLower(addr)
-		if seen[key] {
+		if slices.ContainsFunc(checked, func(c string) bool { return strings.EqualFold(c, addr) }) {
 			return nil
 		}
-		seen[key] = true
-		ok, err := s.identities.Verified(ctx, acct.ID, addr)
+		checked = append(checked, addr)
+		id, err := cov.of(ctx, addr)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if id == nil {
 			failed = append(failed, addr)
 		}
 		return nil
@@ -343,8 +360,8 @@ func (s *Service) checkVerified(ctx context.Context, acct *account.Account, send
 
 // checkMailFrom refuses the message when the sender's custom MAIL FROM
 // domain is not verified and the identity says to reject (§5.5).
-func (s *Service) checkMailFrom(ctx context.Context, account, source string) error {
-	id, err := s.identities.Covering(ctx, account, source)
+func checkMailFrom(ctx context.Context, cov *coverage, source string) error {
+	id, err := cov.of(ctx, source)
 	if err != nil || id == nil {
 		return err
 	}
@@ -353,6 +370,31 @@ func (s *Service) checkMailFrom(ctx context.Context, account, source string) err
 		return fault.New(fault.MailFromNotVerified, "The MAIL FROM domain %s is not verified.", mf.Domain)
 	}
 	return nil
+}
+
+// coverage looks up, for one send, the verified identity covering each
+// address (identity.Service.Covering), once per address: the sender is
+// asked about up to three times (its default configuration set, the
+// verified-sender rule, its MAIL FROM setting).
+type coverage struct {
+	ids     *identity.Service
+	account string
+	addrs   []string
+	found   []*identity.Identity // found[i] covers addrs[i]; nil for none
+}
+
+func (c *coverage) of(ctx context.Context, addr string) (*identity.Identity, error) {
+	for i, a := range c.addrs {
+		if strings.EqualFold(a, addr) {
+			return c.found[i], nil
+		}
+	}
+	id, err := c.ids.Covering(ctx, c.account, addr)
+	if err != nil {
+		return nil, err
+	}
+	c.addrs, c.found = append(c.addrs, addr), append(c.found, id)
+	return id, nil
 }
 
 // SendSystemMail enqueues Sesame's own mail (verification requests). It is

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -48,6 +49,15 @@ type DB struct {
 	closed    sync.Once
 	mu        sync.RWMutex // guards sending on reqs against Close
 	shut      bool
+
+	// gen is the generation (see Generation); dataVersion is the writer
+	// connection's PRAGMA data_version when the writer last looked.
+	gen         atomic.Uint64
+	dataVersion int64
+	// memo holds what Memo computed at generation memoGen; used only by
+	// the writer goroutine.
+	memo    map[any]any
+	memoGen uint64
 }
 
 type writeReq struct {
@@ -60,8 +70,9 @@ type writeReq struct {
 // statements run inside a savepoint: if the function returns an error, only
 // its own changes are undone and the rest of the batch still commits.
 type Tx struct {
-	db    *DB
-	after []func()
+	db          *DB
+	after       []func()
+	invalidated bool
 }
 
 // Exec runs a statement.
@@ -123,6 +134,55 @@ func (db *DB) exec(query string) error {
 // AfterCommit registers f to run once the write is durable. It is not run if
 // this write or the batch's commit fails.
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
+
+// Generation identifies what this process may have in memory from the
+// database. It changes when another connection — `sesame admin` in another
+// process, or another DB on the same file — has committed (the writer reads
+// SQLite's PRAGMA data_version at the start of each batch), and when a write
+// of this process calls Tx.Invalidate: as the write runs, and again once it
+// has committed or been undone. A cache entry tagged with the generation
+// read before the entry was read from the database may be used for as long
+// as Generation still returns that value, with one limit: a commit by
+// another process is seen only by the next batch, so a decision made from
+// such an entry must be checked again inside the write it leads to (with
+// Memo, which is exact there).
+func (db *DB) Generation() uint64 { return db.gen.Load() }
+
+// Invalidate declares that this write changes data that caches of this
+// process hold (see Generation and Memo): account settings, the suppression
+// list. Call it before the change.
+func (t *Tx) Invalidate() {
+	t.db.gen.Add(1)
+	if !t.invalidated {
+		t.invalidated = true
+		// Readers outside the writer may have read the old row after the
+		// bump above; the second bump, once the change is visible to them,
+		// retires what they cached.
+		t.AfterCommit(func() { t.db.gen.Add(1) })
+	}
+}
+
+// Memo returns what load computes for key within the writer's transaction,
+// computing it once per generation: a value read in an earlier write (of
+// this batch or an earlier one) is reused for as long as no other
+// connection has committed and no write has called Invalidate. Inside the
+// writer this is exact, since other connections cannot commit while the
+// writer's transaction holds the write lock. Keys are compared with ==: use
+// a type of the caller's own so that packages cannot collide.
+func Memo[T any](t *Tx, key any, load func(*Tx) (T, error)) (T, error) {
+	db := t.db
+	if g := db.gen.Load(); g != db.memoGen || db.memo == nil {
+		db.memo, db.memoGen = map[any]any{}, g
+	}
+	if v, ok := db.memo[key]; ok {
+		return v.(T), nil
+	}
+	v, err := load(t)
+	if err == nil && db.gen.Load() == db.memoGen {
+		db.memo[key] = v
+	}
+	return v, err
+}
 
 // Open opens (creating if needed) the SQLite database at path and migrates it.
 func Open(path string, log *slog.Logger) (*DB, error) {
@@ -234,7 +294,7 @@ func (db *DB) writer() {
 // The writer drives the transaction with SQL on its own connection (not
 // database/sql's Tx, which would prepare every statement again).
 func (db *DB) commit(batch []*writeReq) {
-	if err := db.exec("BEGIN IMMEDIATE"); err != nil {
+	if err := db.begin(); err != nil {
 		for _, r := range batch {
 			r.errc <- err
 		}
@@ -242,6 +302,7 @@ func (db *DB) commit(batch []*writeReq) {
 	}
 	abort := func(cause error, culprit int) {
 		db.exec("ROLLBACK")
+		db.gen.Add(1) // what Memo read in this batch is undone
 		for j, r := range batch {
 			if j == culprit {
 				r.errc <- cause
@@ -267,6 +328,9 @@ func (db *DB) commit(batch []*writeReq) {
 				abort(rerr, i) // the transaction is unusable: fail the whole batch
 				return
 			}
+			if t.invalidated {
+				db.gen.Add(1) // Memo may hold what the write changed and undid
+			}
 			errs[i] = err
 		} else {
 			txs[i] = t
@@ -279,6 +343,7 @@ func (db *DB) commit(batch []*writeReq) {
 	if err := db.exec("COMMIT"); err != nil {
 		db.log.Error("store: commit failed", "err", err, "batch", len(batch))
 		db.exec("ROLLBACK")
+		db.gen.Add(1)
 		for _, r := range batch {
 			r.errc <- fmt.Errorf("store: commit: %w", err)
 		}
@@ -292,6 +357,29 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		r.errc <- errs[i]
 	}
+}
+
+// begin starts the batch's transaction and notes whether another connection
+// committed since the last batch. BEGIN IMMEDIATE takes SQLite's write lock,
+// so nobody else commits until this transaction ends: the data_version read
+// here covers every commit before the batch's writes run.
+func (db *DB) begin() error {
+	if err := db.exec("BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	st, err := db.stmt("PRAGMA data_version")
+	if err == nil {
+		var v int64
+		if err = st.QueryRow().Scan(&v); err == nil && v != db.dataVersion {
+			db.dataVersion = v
+			db.gen.Add(1)
+		}
+	}
+	if err != nil {
+		db.exec("ROLLBACK")
+		return err
+	}
+	return nil
 }
 
 // runSafely turns a panic in a write function into an error for its caller

@@ -80,3 +80,106 @@ func TestWritePanicIsAnError(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// memoKey is this test's Memo key type.
+type memoKey string
+
+// countRows memoises the number of send_counts rows of account a, counting
+// the loads in *loads.
+func countRows(tx *Tx, a string, loads *int) (int, error) {
+	return Memo(tx, memoKey(a), func(tx *Tx) (int, error) {
+		*loads++
+		var n int
+		err := tx.QueryRow("SELECT count(*) FROM send_counts WHERE account_id = ?", a).Scan(&n)
+		return n, err
+	})
+}
+
+// Memo reads once per generation; a write that calls Invalidate makes the
+// writes after it — in the same batch or later — read again, and so does a
+// failed write that had called it.
+func TestMemoFollowsInvalidate(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	loads := 0
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := db.Write(ctx, func(tx *Tx) (err error) { n, err = countRows(tx, "a", &loads); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(minute int, fail bool) {
+		t.Helper()
+		err := db.Write(ctx, func(tx *Tx) error {
+			tx.Invalidate()
+			if _, err := tx.Exec("INSERT INTO send_counts(account_id, minute, n) VALUES ('a', ?, 1)", minute); err != nil {
+				return err
+			}
+			if _, err := countRows(tx, "a", &loads); err != nil { // memoises the write's own change
+				return err
+			}
+			if fail {
+				return errors.New("refused")
+			}
+			return nil
+		})
+		if fail != (err != nil) {
+			t.Fatalf("insert %d: %v", minute, err)
+		}
+	}
+	if n := count(); n != 0 || loads != 1 {
+		t.Fatalf("first read: %d rows, %d loads", n, loads)
+	}
+	if n := count(); n != 0 || loads != 1 {
+		t.Fatalf("second read: %d rows, %d loads; want the memo", n, loads)
+	}
+	insert(1, false)
+	if n := count(); n != 1 {
+		t.Fatalf("after an invalidating write: %d rows, want 1", n)
+	}
+	insert(2, true)
+	if n := count(); n != 1 {
+		t.Fatalf("after a failed write: %d rows, want 1 (the memo must not keep what was undone)", n)
+	}
+}
+
+// A commit by another connection to the same file (another process, such as
+// `sesame admin`) changes the generation and retires the writer's memo by
+// the next write.
+func TestGenerationSeesOtherConnections(t *testing.T) {
+	db, path := openTest(t)
+	ctx := context.Background()
+	loads := 0
+	read := func() int {
+		t.Helper()
+		var n int
+		if err := db.Write(ctx, func(tx *Tx) (err error) { n, err = countRows(tx, "a", &loads); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	read()
+	gen := db.Generation()
+	if read(); db.Generation() != gen {
+		t.Fatal("the generation moved without any change")
+	}
+	other, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec("INSERT INTO send_counts(account_id, minute, n) VALUES ('a', 1, 1)")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := read(); n != 1 {
+		t.Fatalf("after another connection's commit: %d rows, want 1", n)
+	}
+	if db.Generation() == gen {
+		t.Fatal("the generation did not move after another connection committed")
+	}
+}

@@ -107,6 +107,7 @@ func (s *Service) Get(ctx context.Context, account, addr string) (*Entry, error)
 func (s *Service) Delete(ctx context.Context, account, addr string) error {
 	a := mail.NormalizeAddress(addr)
 	return s.db.Write(ctx, func(tx *store.Tx) error {
+		tx.Invalidate()
 		r, err := tx.Exec("DELETE FROM suppressed_destinations WHERE account_id = ? AND address = ?", account, a)
 		if err != nil {
 			return err
@@ -145,6 +146,7 @@ func (s *Service) SetReasons(ctx context.Context, account string, reasons []Reas
 		set = append(set, string(Complaint))
 	}
 	return s.db.Write(ctx, func(tx *store.Tx) error {
+		tx.Invalidate()
 		r, err := tx.Exec("UPDATE accounts SET suppressed_reasons = ? WHERE id = ?", strings.Join(set, ","), account)
 		if err != nil {
 			return err
@@ -175,6 +177,7 @@ func notFound(addr string) error {
 }
 
 func upsert(tx *store.Tx, account, addr string, reason Reason, messageID, feedbackID string, at int64) error {
+	tx.Invalidate()
 	_, err := tx.Exec(`INSERT INTO suppressed_destinations(account_id, address, reason, updated_at, message_id, feedback_id)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(account_id, address) DO UPDATE SET reason = excluded.reason, updated_at = excluded.updated_at,

@@ -274,3 +274,71 @@ func TestAutoAdd(t *testing.T) {
 		t.Fatalf("updated entry = %+v", e)
 	}
 }
+
+// The send path skips the per-address look-ups while an account's list is
+// empty; every way an entry arrives or leaves is seen by the next check:
+// Put, Delete, AutoAdd earlier in the same write, and a Put through another
+// handle on the database file (another process).
+func TestSuppressedFollowsListChanges(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	if _, _, err := account.New(db, false, c.now).Bootstrap(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	s := suppression.New(db, c.now, nil)
+	addrs := []string{"a@example.com"}
+	check := func(step string, want bool) {
+		t.Helper()
+		var got map[string]suppression.Reason
+		if err := db.Write(ctx, func(tx *store.Tx) (err error) {
+			got, err = suppression.Suppressed(tx, acct, addrs)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if (got["a@example.com"] != "") != want {
+			t.Fatalf("%s: suppressed = %v, want stopped %v", step, got, want)
+		}
+	}
+	check("empty list", false)
+	if err := s.Put(ctx, acct, "a@example.com", suppression.Bounce); err != nil {
+		t.Fatal(err)
+	}
+	check("after Put", true)
+	if err := s.Delete(ctx, acct, "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	check("after Delete", false)
+
+	var got map[string]suppression.Reason
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := suppression.AutoAdd(tx, acct, "a@example.com", suppression.Bounce, "m1", "f1", c.now()); err != nil {
+			return err
+		}
+		var err error
+		got, err = suppression.Suppressed(tx, acct, addrs)
+		return err
+	}); err != nil || got["a@example.com"] != suppression.Bounce {
+		t.Fatalf("in the write that added it: %v, %v", got, err)
+	}
+	if err := s.Delete(ctx, acct, "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	check("after the second Delete", false)
+
+	other, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := suppression.New(other, c.now, nil).Put(ctx, acct, "a@example.com", suppression.Complaint); err != nil {
+		t.Fatal(err)
+	}
+	check("after a Put by another process", true)
+}

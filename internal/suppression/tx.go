@@ -18,10 +18,11 @@ import (
 
 // Suppressed returns which of addrs the account's list stops: those on it
 // under a reason in the account's SuppressedReasons (SES-BEHAVIOR §11). The
-// map is keyed by the address as given; nil when none is stopped.
+// map is keyed by the address as given; nil when none is stopped. An account
+// whose list is empty, the common case, costs no look-up per address.
 func Suppressed(tx *store.Tx, account string, addrs []string) (map[string]Reason, error) {
-	reasons, err := accountReasons(tx, account)
-	if err != nil || len(reasons) == 0 {
+	st, err := listOf(tx, account)
+	if err != nil || len(st.reasons) == 0 || !st.listed {
 		return nil, err
 	}
 	var out map[string]Reason
@@ -35,7 +36,7 @@ func Suppressed(tx *store.Tx, account string, addrs []string) (map[string]Reason
 		if err != nil {
 			return nil, err
 		}
-		if slices.Contains(reasons, r) {
+		if slices.Contains(st.reasons, r) {
 			if out == nil {
 				out = make(map[string]Reason)
 			}
@@ -51,8 +52,8 @@ func Suppressed(tx *store.Tx, account string, addrs []string) (map[string]Reason
 // existing entry takes the new reason, time and ids. It reports whether the
 // address was added or updated.
 func AutoAdd(tx *store.Tx, account, addr string, reason Reason, messageID, feedbackID string, at time.Time) (bool, error) {
-	reasons, err := accountReasons(tx, account)
-	if err != nil || !slices.Contains(reasons, reason) {
+	st, err := listOf(tx, account)
+	if err != nil || !slices.Contains(st.reasons, reason) {
 		return false, err
 	}
 	if err := upsert(tx, account, mail.NormalizeAddress(addr), reason, messageID, feedbackID, store.Millis(at)); err != nil {
@@ -61,21 +62,40 @@ func AutoAdd(tx *store.Tx, account, addr string, reason Reason, messageID, feedb
 	return true, nil
 }
 
-// accountReasons reads the account's SuppressedReasons in the transaction,
-// so a change made by PutAccountSuppressionAttributes applies to the next
-// message. An unknown account suppresses nothing.
-func accountReasons(tx *store.Tx, account string) ([]Reason, error) {
-	var s string
-	err := tx.QueryRow("SELECT suppressed_reasons FROM accounts WHERE id = ?", account).Scan(&s)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil || s == "" {
-		return nil, err
-	}
-	var out []Reason
-	for _, r := range strings.Split(s, ",") {
-		out = append(out, Reason(strings.TrimSpace(r)))
-	}
-	return out, nil
+// listState is what the send path needs to know of an account's list before
+// looking addresses up: the reasons that apply and whether the list has any
+// entry at all.
+type listState struct {
+	reasons []Reason
+	listed  bool
+}
+
+// listKey memoises an account's listState in the writer (store.Memo); every
+// write to the list or to the reasons calls Tx.Invalidate.
+type listKey string
+
+// listOf reads the account's SuppressedReasons, and whether its list has an
+// entry, in the transaction, so a change made by
+// PutAccountSuppressionAttributes or PutSuppressedDestination applies to the
+// next message. An unknown account suppresses nothing.
+func listOf(tx *store.Tx, account string) (listState, error) {
+	return store.Memo(tx, listKey(account), func(tx *store.Tx) (listState, error) {
+		var st listState
+		var reasons string
+		err := tx.QueryRow(`SELECT suppressed_reasons,
+			EXISTS (SELECT 1 FROM suppressed_destinations WHERE account_id = accounts.id) FROM accounts WHERE id = ?`, account).
+			Scan(&reasons, &st.listed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return listState{}, nil
+		}
+		if err != nil {
+			return listState{}, err
+		}
+		for r := range strings.SplitSeq(reasons, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				st.reasons = append(st.reasons, Reason(r))
+			}
+		}
+		return st, nil
+	})
 }
