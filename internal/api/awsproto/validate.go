@@ -132,17 +132,20 @@ func Validate(in any) []Violation {
 		return nil
 	}
 	var w validator
-	w.structure(v, nil)
+	w.structure(v, make([]PathElem, 0, 8))
 	return w.out
 }
 
 // maxEcho bounds how much of an offending value is quoted back.
 const maxEcho = 256
 
+// validator collects violations. The path it is given grows and shrinks as
+// it walks the input (each step appends to it in place), so a violation
+// takes a copy: a valid input costs no allocation per member.
 type validator struct{ out []Violation }
 
 func (w *validator) add(path []PathElem, v reflect.Value, sensitive bool, constraint string) {
-	vi := Violation{Path: path, Constraint: constraint}
+	vi := Violation{Path: slices.Clone(path), Constraint: constraint}
 	if !sensitive {
 		vi.Value, vi.HasValue = echo(v)
 	}
@@ -156,11 +159,11 @@ func (w *validator) structure(v reflect.Value, path []PathElem) {
 		return
 	}
 	for _, m := range members {
-		p := append(path[:len(path):len(path)], PathElem{Member: m.Field})
+		p := append(path, PathElem{Member: m.Field})
 		fv := v.Field(m.Index)
 		if absent(fv) {
 			if m.Required {
-				w.out = append(w.out, Violation{Path: p, Missing: true, Constraint: "Member must not be null"})
+				w.out = append(w.out, Violation{Path: slices.Clone(p), Missing: true, Constraint: "Member must not be null"})
 			}
 			continue
 		}
@@ -194,7 +197,7 @@ func (w *validator) value(v reflect.Value, path []PathElem, c, elem, key Constra
 			return // blob
 		}
 		for i := range v.Len() {
-			ep := append(path[:len(path):len(path)], PathElem{Index: i + 1})
+			ep := append(path, PathElem{Index: i + 1})
 			w.element(v.Index(i), ep, elem, sens)
 		}
 	case reflect.Map:
@@ -210,7 +213,7 @@ func (w *validator) value(v reflect.Value, path []PathElem, c, elem, key Constra
 					w.out = append(w.out, x)
 				}
 			}
-			ep := append(path[:len(path):len(path)], PathElem{Key: k.String(), IsKey: true})
+			ep := append(path, PathElem{Key: k.String(), IsKey: true})
 			w.element(v.MapIndex(k), ep, elem, sens)
 		}
 	case reflect.Struct:

@@ -99,3 +99,13 @@ func TestValidateEchoIsBounded(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A valid input is checked without allocating per member: the path is built
+// in place and copied only into a violation.
+func TestValidateValidDoesNotAllocatePerMember(t *testing.T) {
+	in := &vSample{Name: "ab", Count: ptr[int64](50), Inner: &vInner{Mode: "Require"},
+		Items: []vInner{{Mode: "Optional"}, {Mode: "Require"}}, Words: []string{"abc", "de"}, Flag: ptr(false)}
+	if n := testing.AllocsPerRun(100, func() { Validate(in) }); n > 1 {
+		t.Errorf("Validate of a valid input made %v allocations, want at most 1", n)
+	}
+}
