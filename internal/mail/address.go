@@ -22,7 +22,15 @@ func ParseAddress(s string) (Address, error) {
 	if t == "" {
 		return Address{}, &AddressError{Input: s, Reason: "Empty address"}
 	}
-	p := mail.AddressParser{WordDecoder: newWordDecoder()}
+	if isPlainAddrSpec(t) {
+		return Address{Addr: t}, nil // what the parser below returns for it
+	}
+	return parseAddress(s, t)
+}
+
+// parseAddress is ParseAddress for any input; t is s trimmed.
+func parseAddress(s, t string) (Address, error) {
+	p := mail.AddressParser{WordDecoder: wordDecoder}
 	a, err := p.Parse(t)
 	if err != nil {
 		return Address{}, &AddressError{Input: s, Reason: explainAddress(t, err)}
@@ -42,7 +50,15 @@ func ParseAddressList(s string) ([]Address, error) {
 	if t == "" {
 		return nil, nil
 	}
-	p := mail.AddressParser{WordDecoder: newWordDecoder()}
+	if isPlainAddrSpec(t) {
+		return []Address{{Addr: t}}, nil // what the parser below returns for it
+	}
+	return parseAddressList(s, t)
+}
+
+// parseAddressList is ParseAddressList for any input; t is s trimmed.
+func parseAddressList(s, t string) ([]Address, error) {
+	p := mail.AddressParser{WordDecoder: wordDecoder}
 	list, err := p.ParseList(t)
 	if err != nil {
 		// Find the member at fault for a precise reason.
@@ -181,6 +197,33 @@ func checkAddrSpec(spec string) string {
 		return "Domain ends with dot"
 	}
 	return ""
+}
+
+// isPlainAddrSpec reports whether s is a bare addr-spec in its most common
+// form, which needs no parser: a dot-atom local part (RFC 5322 §3.4.1) and a
+// domain of letters, digits and hyphens in dot-separated labels, with no
+// empty label. Such an address is valid as written, with no display name.
+func isPlainAddrSpec(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if !isDotAtomText(local) || !dotSeparated(local) || !dotSeparated(domain) {
+		return false
+	}
+	for i := 0; i < len(domain); i++ {
+		if c := domain[i]; c != '.' && c != '-' && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// dotSeparated reports whether s neither starts nor ends with a dot nor has
+// two in a row.
+func dotSeparated(s string) bool {
+	return s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..")
 }
 
 // isDotAtomText reports whether s has only atext and dots (RFC 5322 §3.2.3),

@@ -57,3 +57,43 @@ func BenchmarkSign(b *testing.B) {
 		}
 	}
 }
+
+// smallSimple is the benchmarks' typical send: one sender, one recipient, a
+// short subject and about 1 KB of text.
+func smallSimple() Simple {
+	return Simple{From: "sender@bench.sesame.test", To: []string{"rcpt@sink.bench.test"}, Subject: Content{Data: "Sesame benchmark"},
+		Text:      Content{Data: strings.Repeat("Sesame benchmark message: the quick brown fox jumps over the lazy dog.\r\n", 14)},
+		MessageID: testMsgID, Date: acceptTime}
+}
+
+// BenchmarkBuildSmall is what the send path does with simple content: build
+// the message and read its header back.
+func BenchmarkBuildSmall(b *testing.B) {
+	s := smallSimple()
+	b.ReportAllocs()
+	for b.Loop() {
+		msg, err := Build(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ParseHeader(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPrepareRawSmall is PrepareRaw of a small message, as SMTP and
+// SendRawEmail deliver it.
+func BenchmarkPrepareRawSmall(b *testing.B) {
+	msg, err := Build(smallSimple())
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := RawOptions{MessageID: testMsgID, Date: acceptTime}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PrepareRaw(msg, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -391,3 +391,30 @@ func TestBuildNeverWritesBccOrNonASCII(t *testing.T) {
 		checkWireForm(t, msg)
 	}
 }
+
+// onlyCRLF agrees with its definition (no CR without an LF after it, no LF
+// without a CR before it) on every string of up to 7 bytes over "a", CR, LF.
+func TestOnlyCRLF(t *testing.T) {
+	naive := func(msg []byte) bool {
+		for i, c := range msg {
+			if c == '\n' && (i == 0 || msg[i-1] != '\r') || c == '\r' && (i+1 == len(msg) || msg[i+1] != '\n') {
+				return false
+			}
+		}
+		return true
+	}
+	alphabet := []byte{'a', '\r', '\n'}
+	var walk func(msg []byte)
+	walk = func(msg []byte) {
+		if got, want := onlyCRLF(msg), naive(msg); got != want {
+			t.Fatalf("onlyCRLF(%q) = %v, want %v", msg, got, want)
+		}
+		if len(msg) == 7 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(msg, c))
+		}
+	}
+	walk(nil)
+}

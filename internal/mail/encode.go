@@ -339,26 +339,27 @@ func pctEncode(s string) string {
 	return b.String()
 }
 
-// newWordDecoder returns a decoder for RFC 2047 encoded-words. The standard
-// library knows UTF-8, US-ASCII and ISO-8859-1; text in any other charset is
-// kept as its ASCII bytes with U+FFFD for the rest, so a display name in an
-// unknown charset never makes an address unusable.
-func newWordDecoder() *mime.WordDecoder {
-	return &mime.WordDecoder{CharsetReader: func(_ string, r io.Reader) (io.Reader, error) {
-		b, err := io.ReadAll(r)
-		if err != nil {
-			return nil, err
+// wordDecoder decodes RFC 2047 encoded-words. The standard library knows
+// UTF-8, US-ASCII and ISO-8859-1; text in any other charset is kept as its
+// ASCII bytes with U+FFFD for the rest, so a display name in an unknown
+// charset never makes an address unusable. A WordDecoder holds no state, so
+// one serves every caller.
+var wordDecoder = &mime.WordDecoder{CharsetReader: asciiOnly}
+
+func asciiOnly(_ string, r io.Reader) (io.Reader, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var out strings.Builder
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			out.WriteByte(c)
+		} else {
+			out.WriteRune(utf8.RuneError)
 		}
-		var out strings.Builder
-		for _, c := range b {
-			if c < utf8.RuneSelf {
-				out.WriteByte(c)
-			} else {
-				out.WriteRune(utf8.RuneError)
-			}
-		}
-		return strings.NewReader(out.String()), nil
-	}}
+	}
+	return strings.NewReader(out.String()), nil
 }
 
 // decodeText decodes the encoded-words of an unstructured header value,
@@ -367,7 +368,7 @@ func decodeText(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
-	d, err := newWordDecoder().DecodeHeader(s)
+	d, err := wordDecoder.DecodeHeader(s)
 	if err != nil {
 		return s
 	}

@@ -72,6 +72,7 @@ func FuzzParseAddress(f *testing.F) {
 		"a@example.com", `"Jöhn" <j@example.com>`, "=?UTF-8?B?SsO2aG4=?= <j@example.com>",
 		"nobody", `"a b"@example.com`, "a@[127.0.0.1]", "x (comment) <y@z.com>", "undisclosed:;",
 		"=?utf-8?q?a,b?= <c@d.e>", `"\"" <a@b.c>`,
+		"first.last+tag@sub.example-domain.com", "=?x?q?y?=@example.com", "a.b@c", "{x}/=?@1-2.3",
 	} {
 		f.Add(s)
 	}
@@ -92,6 +93,14 @@ func FuzzParseAddress(f *testing.F) {
 		}
 		if !isASCII(a.Addr) {
 			t.Fatalf("non-ASCII address accepted: %q", a.Addr)
+		}
+		if trimmed := strings.TrimSpace(s); isPlainAddrSpec(trimmed) {
+			if full, err := parseAddress(s, trimmed); err != nil || full != a {
+				t.Fatalf("%q: the plain addr-spec path gives %+v, the parser %+v, %v", s, a, full, err)
+			}
+			if list, err := parseAddressList(s, trimmed); err != nil || len(list) != 1 || list[0] != a {
+				t.Fatalf("%q: the plain addr-spec path gives %+v, the list parser %+v, %v", s, a, list, err)
+			}
 		}
 		_ = a.Display()
 		formatted := a.String()

@@ -116,14 +116,7 @@ func headersOf(fields []field) []Header {
 // CR and LF only together; SMTP must not carry them alone, RFC 5321
 // §2.3.8). A message that is already canonical is returned as is.
 func normalizeCRLF(msg []byte) []byte {
-	clean := true
-	for i, c := range msg {
-		if c == '\n' && (i == 0 || msg[i-1] != '\r') || c == '\r' && (i+1 == len(msg) || msg[i+1] != '\n') {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if onlyCRLF(msg) {
 		return msg
 	}
 	out := make([]byte, 0, len(msg)+len(msg)/32+2)
@@ -141,6 +134,14 @@ func normalizeCRLF(msg []byte) []byte {
 		}
 	}
 	return out
+}
+
+// onlyCRLF reports whether every CR and every LF in msg is part of a CRLF:
+// exactly when the pairs account for all of both. (bytes.Count is
+// vectorised: this is several times faster than a loop over the bytes.)
+func onlyCRLF(msg []byte) bool {
+	pairs := bytes.Count(msg, []byte("\r\n"))
+	return bytes.Count(msg, []byte{'\n'}) == pairs && bytes.Count(msg, []byte{'\r'}) == pairs
 }
 
 // maxLine is the longest line RFC 5322 §2.1.1 / RFC 5321 §4.5.3.1.6 allow,

@@ -77,30 +77,34 @@ func PrepareRaw(raw []byte, o RawOptions) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys := make([]string, len(fields)) // the names in lower case
+	for i, f := range fields {
+		keys[i] = strings.ToLower(f.name)
+	}
 	p := &Prepared{Header: headersOf(fields)}
-	if err := p.readFields(fields); err != nil {
+	if err := p.readFields(fields, keys); err != nil {
 		return nil, err
 	}
 	if err := scanFilenames(fields, body); err != nil {
 		return nil, err
 	}
-	p.Data = p.rewrite(fields, body, o)
+	p.Data = p.rewrite(fields, keys, body, o)
 	return p, nil
 }
 
 // readFields checks for duplicate single-occurrence headers and reads the
-// headers Prepared exposes.
-func (p *Prepared) readFields(fields []field) error {
+// headers Prepared exposes. keys are the fields' names in lower case.
+func (p *Prepared) readFields(fields []field, keys []string) error {
 	seen := make(map[string]bool, len(fields))
-	for _, f := range fields {
-		if canon, single := singleOccurrence(f.name); single {
+	for i, f := range fields {
+		if canon, single := singleOccurrence(keys[i]); single {
 			if seen[canon] {
 				return contentErr("Duplicate header '" + canon + "'.")
 			}
 			seen[canon] = true
 		}
 		var list *[]Address
-		switch strings.ToLower(f.name) {
+		switch keys[i] {
 		case "from":
 			list = &p.From
 		case "sender":
@@ -159,8 +163,9 @@ func firstValue(have, v string) string {
 
 // rewrite assembles Data: the fields in their order with Message-ID and Date
 // replaced in place (added at the end when missing), the stripped headers
-// left out, then the body untouched.
-func (p *Prepared) rewrite(fields []field, body []byte, o RawOptions) []byte {
+// left out, then the body untouched. keys are the fields' names in lower
+// case.
+func (p *Prepared) rewrite(fields []field, keys []string, body []byte, o RawOptions) []byte {
 	var b bytes.Buffer
 	b.Grow(len(body) + 64*len(fields) + 128)
 	var date string
@@ -168,8 +173,8 @@ func (p *Prepared) rewrite(fields []field, body []byte, o RawOptions) []byte {
 		date = formatDate(o.Date)
 	}
 	var haveID, haveDate, haveMIME bool
-	for _, f := range fields {
-		switch strings.ToLower(f.name) {
+	for i, f := range fields {
+		switch keys[i] {
 		case "message-id":
 			haveID = true
 			if o.MessageID != "" {
@@ -187,7 +192,7 @@ func (p *Prepared) rewrite(fields []field, body []byte, o RawOptions) []byte {
 		case "mime-version":
 			haveMIME = true
 		}
-		if strippedHeader(f.name) {
+		if strippedHeader(keys[i]) {
 			continue
 		}
 		b.Write(f.raw)
