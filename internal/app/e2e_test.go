@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/sesamehq/sesame/internal/dns"
@@ -176,4 +178,57 @@ func TestSandboxRefusesUnverifiedRecipient(t *testing.T) {
 	if rejected.ErrorMessage() != want {
 		t.Fatalf("message = %q\nwant      %q", rejected.ErrorMessage(), want)
 	}
+}
+
+// A key rotated under the same tokens (v2 PutEmailIdentityDkimSigningAttributes
+// with another key length) signs the very next message: the signature
+// verifies against the record Sesame now publishes.
+func TestRotatedDKIMKeySignsNextMessage(t *testing.T) {
+	s := stack.Start(t)
+	ctx := context.Background()
+	approveFast(t, s)
+	s.VerifyDomain(t, "example.com")
+	s.VerifyEmail(t, "bob@example.net")
+	resolver, err := dns.NewClient(s.DNS.Addr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAndVerify := func(subject string) {
+		t.Helper()
+		out, err := s.SES.SendEmail(ctx, simpleSend("news@example.com", "bob@example.net"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := aws.ToString(out.MessageId)
+		var got []byte
+		for deadline := time.Now().Add(15 * time.Second); got == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			for _, m := range s.Sink.Messages() {
+				if bytes.Contains(m.Data, []byte(id)) {
+					got = m.Data
+				}
+			}
+		}
+		if got == nil {
+			t.Fatalf("%s: message %s not delivered", subject, id)
+		}
+		verifs, err := dkim.VerifyWithOptions(bytes.NewReader(got), &dkim.VerifyOptions{LookupTXT: func(name string) ([]string, error) {
+			return resolver.LookupTXT(ctx, name)
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(verifs) != 1 || verifs[0].Err != nil {
+			t.Fatalf("%s: DKIM %+v", subject, verifs)
+		}
+	}
+	sendAndVerify("before rotation")
+	_, err = s.SESv2.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{
+		EmailIdentity:           aws.String("example.com"),
+		SigningAttributesOrigin: sesv2types.DkimSigningAttributesOriginAwsSes,
+		SigningAttributes:       &sesv2types.DkimSigningAttributes{NextSigningKeyLength: sesv2types.DkimSigningKeyLengthRsa1024Bit},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAndVerify("after rotation")
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sesamehq/sesame/internal/fault"
 	"github.com/sesamehq/sesame/internal/mail"
@@ -205,28 +206,38 @@ func (s *Service) keysOf(ctx context.Context, id *Identity) ([]SigningKey, error
 	}
 	// SES signs with one of the three keys; Sesame uses the first token's.
 	token := id.DKIM.Tokens[0]
+	if k, ok := s.keys.Load(token); ok && k.(parsed).generated.Equal(id.DKIM.KeyGeneratedAt) {
+		return []SigningKey{{Domain: id.Name, Selector: token, Key: k.(parsed).key}}, nil
+	}
 	var der []byte
-	if err := s.db.Read().QueryRowContext(ctx, "SELECT private_key FROM dkim_keys WHERE token = ?", token).Scan(&der); err != nil {
+	if err := s.db.QueryRow(ctx, "SELECT private_key FROM dkim_keys WHERE token = ?", token).Scan(&der); err != nil {
 		return nil, fmt.Errorf("identity %s: DKIM key %s: %w", id.Name, token, err)
 	}
-	k, err := s.parsedKey(token, der)
+	k, err := s.parsedKey(token, der, id.DKIM.KeyGeneratedAt)
 	if err != nil {
 		return nil, err
 	}
 	return []SigningKey{{Domain: id.Name, Selector: token, Key: k}}, nil
 }
 
+// parsed is a DKIM private key parsed once, with the KeyGeneratedAt of the
+// identity it was read for.
+type parsed struct {
+	generated time.Time
+	der       []byte
+	key       crypto.Signer
+}
+
 // parsedKey parses a PKCS#8 key once: delivery asks for the same key for
-// every message of a domain, and parsing cost as much as a tenth of a
-// delivery. A key replaced under the same token (rotation) has other bytes
-// and is parsed again.
-func (s *Service) parsedKey(token string, der []byte) (crypto.Signer, error) {
-	type entry struct {
-		der []byte
-		key crypto.Signer
-	}
-	if e, ok := s.keys.Load(token); ok && bytes.Equal(e.(entry).der, der) {
-		return e.(entry).key, nil
+// every message of a domain, and reading and parsing it cost as much as a
+// tenth of a delivery. A key is only ever replaced under the same token by a
+// rotation, which sets the identity's KeyGeneratedAt: keysOf uses a key
+// parsed for the same KeyGeneratedAt without reading the table, and a key
+// read again with other bytes is parsed again.
+func (s *Service) parsedKey(token string, der []byte, generated time.Time) (crypto.Signer, error) {
+	if e, ok := s.keys.Load(token); ok && bytes.Equal(e.(parsed).der, der) {
+		s.keys.Store(token, parsed{generated: generated, der: e.(parsed).der, key: e.(parsed).key})
+		return e.(parsed).key, nil
 	}
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
@@ -236,6 +247,6 @@ func (s *Service) parsedKey(token string, der []byte) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("identity: DKIM key %s is not a signing key", token)
 	}
-	s.keys.Store(token, entry{der: bytes.Clone(der), key: signer})
+	s.keys.Store(token, parsed{generated: generated, der: bytes.Clone(der), key: signer})
 	return signer, nil
 }
