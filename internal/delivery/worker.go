@@ -130,34 +130,41 @@ type job struct {
 
 	mu       sync.Mutex
 	m        *queue.Stored      // as loaded; shared by the parts, read-only
+	full     bool               // m has its headers, tags and recipients
 	dkim     []byte             // the DKIM-Signature lines, once signed
 	data     []byte             // DKIM-Signature lines + message, once signed
 	delivery configset.Delivery // the configuration set's delivery options
 }
 
-// load reads the message and its configuration set's delivery options.
-func (j *job) load(ctx context.Context, w *Worker) (*queue.Stored, error) {
+// load reads the message and its configuration set's delivery options:
+// what sending needs (queue.LoadToSend), or with full also its headers,
+// tags and recipients (the mailbox simulator's replies quote them).
+func (j *job) load(ctx context.Context, w *Worker, full bool) (*queue.Stored, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.m != nil {
+	if j.m != nil && (j.full || !full) {
 		return j.m, nil
 	}
-	m, err := w.queue.Load(ctx, j.claim.MessageID)
+	load := w.queue.LoadToSend
+	if full {
+		load = w.queue.Load
+	}
+	m, err := load(ctx, j.claim.MessageID)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	if !m.System {
+	if !m.System && j.m == nil {
 		if j.delivery, err = w.configSets.DeliveryOptions(ctx, m.AccountID, m.ConfigSet); err != nil {
 			return nil, fmt.Errorf("configuration set %q: %w", m.ConfigSet, err)
 		}
 	}
-	j.m = m
+	j.m, j.full = m, full
 	return m, nil
 }
 
 // signed returns the bytes to send: the message with its DKIM signature.
 func (j *job) signed(ctx context.Context, w *Worker) ([]byte, error) {
-	m, err := j.load(ctx, w)
+	m, err := j.load(ctx, w, false)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +193,7 @@ func (j *job) signature() []byte {
 // simulateAndCapture records the outcome of recipients that never leave the
 // process: the mailbox simulator's, and in --dev mode everyone's.
 func (w *Worker) simulateAndCapture(ctx context.Context, p *part) {
-	m, err := p.job.load(ctx, w)
+	m, err := p.job.load(ctx, w, true)
 	if err != nil {
 		w.log.Error("delivery: preparing the message", "msg_id", p.job.claim.MessageID, "err", err)
 		w.giveBack(ctx, []*part{p}, w.now().Add(time.Minute))
@@ -210,7 +217,7 @@ func (w *Worker) simulateAndCapture(ctx context.Context, p *part) {
 // nil otherwise.
 func (w *Worker) deliver(ctx context.Context, p *part, unreachable *transport.Result) (failure *transport.Result) {
 	log := w.log.With("msg_id", p.job.claim.MessageID, "attempt", p.job.claim.Attempts+1)
-	m, err := p.job.load(ctx, w)
+	m, err := p.job.load(ctx, w, false)
 	var data []byte
 	if err == nil && unreachable == nil {
 		data, err = p.job.signed(ctx, w)

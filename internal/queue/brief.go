@@ -29,3 +29,24 @@ func (q *Queue) LoadBrief(ctx context.Context, id string) (*Stored, error) {
 	s.CreatedAt, s.System = store.FromMillis(created), system == 1
 	return &s, nil
 }
+
+const loadToSend = `SELECT id, account_id, created_at, operation, source, identity, config_set, system, data, dkim FROM messages WHERE id = ?`
+
+// LoadToSend reads what delivery needs of a message: LoadBrief's fields,
+// its bytes and the DKIM signature of an earlier attempt — not its tags,
+// headers or recipients (nil), which only events and the mailbox
+// simulator's replies use.
+func (q *Queue) LoadToSend(ctx context.Context, id string) (*Stored, error) {
+	var s Stored
+	var created int64
+	var system int
+	err := q.db.QueryRow(ctx, loadToSend, id).Scan(&s.ID, &s.AccountID, &created, &s.Operation, &s.Source, &s.From, &s.ConfigSet, &system, &s.Data, &s.DKIM)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoMessage
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.System = store.FromMillis(created), system == 1
+	return &s, nil
+}
