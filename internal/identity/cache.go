@@ -18,6 +18,15 @@ type cache struct {
 	gen     atomic.Uint64 // bumped by every invalidation
 	mu      sync.RWMutex
 	entries map[cacheKey]cacheEntry
+	// notes are identities' notification settings, read for every
+	// Delivery, Bounce and Complaint event; saved and dropped with the
+	// identity (every change to them saves the identity too).
+	notes map[cacheKey]notesEntry
+}
+
+type notesEntry struct {
+	n  Notifications
+	at time.Time
 }
 
 type cacheKey struct{ account, name string }
@@ -64,5 +73,30 @@ func (c *cache) invalidate(account, name string) {
 	c.gen.Add(1)
 	c.mu.Lock()
 	delete(c.entries, cacheKey{account, name})
+	delete(c.notes, cacheKey{account, name})
 	c.mu.Unlock()
+}
+
+// lookupNotes returns cached notification settings, as lookup does.
+func (c *cache) lookupNotes(account, name string) (Notifications, bool) {
+	c.mu.RLock()
+	e, ok := c.notes[cacheKey{account, name}]
+	c.mu.RUnlock()
+	if !ok || time.Since(e.at) > cacheTTL {
+		return Notifications{}, false
+	}
+	return e.n, true
+}
+
+// storeNotes keeps n unless an invalidation happened since gen was read.
+func (c *cache) storeNotes(account, name string, n Notifications, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	if c.notes == nil || len(c.notes) > 100000 {
+		c.notes = map[cacheKey]notesEntry{}
+	}
+	c.notes[cacheKey{account, name}] = notesEntry{n: n, at: time.Now()}
 }

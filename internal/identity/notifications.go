@@ -76,7 +76,16 @@ func (n *Notifications) fields(typ string) (*string, *bool, error) {
 // Notifications returns an identity's notification settings; an identity
 // without any has the zero value. It does not check the identity exists.
 func (s *Service) Notifications(ctx context.Context, account, name string) (Notifications, error) {
-	return readNotifications(s.db.Read().QueryRowContext(ctx, notificationsQuery, account, Normalize(name)))
+	name = Normalize(name)
+	if n, ok := s.cache.lookupNotes(account, name); ok {
+		return n, nil
+	}
+	gen := s.cache.gen.Load()
+	n, err := readNotifications(s.db.QueryRow(ctx, notificationsQuery, account, name))
+	if err == nil {
+		s.cache.storeNotes(account, name, n, gen)
+	}
+	return n, err
 }
 
 const notificationsQuery = `SELECT bounce_topic, complaint_topic, delivery_topic, bounce_headers, complaint_headers, delivery_headers
