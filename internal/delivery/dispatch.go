@@ -247,6 +247,9 @@ func (w *Worker) destination(rcpt string) string {
 // waited so long its lease may soon run out is given back instead, so no
 // other claim can deliver it a second time. Called with w.mu held.
 func (w *Worker) startLocked(ctx context.Context, l *lane, now time.Time) {
+	if ctx.Err() != nil {
+		return // stopping: stop gives the waiting parts back untried
+	}
 	if now.Before(l.suspendedUntil) {
 		failure := l.suspended()
 		for _, p := range l.waiting {
