@@ -17,6 +17,7 @@ import (
 	"github.com/sesamehq/sesame/bench/internal/sinksrv"
 	"github.com/sesamehq/sesame/bench/internal/smtpload"
 	"github.com/sesamehq/sesame/internal/account"
+	"github.com/sesamehq/sesame/internal/app"
 	"github.com/sesamehq/sesame/internal/config"
 	"github.com/sesamehq/sesame/internal/mail"
 	"github.com/sesamehq/sesame/internal/sending"
@@ -41,7 +42,11 @@ type env struct {
 
 func start(tb testing.TB, relay string) *env {
 	tb.Helper()
-	st := stack.Start(tb, stack.Configure(func(c *config.Config) { c.Relay = relay }))
+	st := stack.Start(tb, stack.Configure(func(c *config.Config) { c.Relay = relay }),
+		// A stalled relay parks delivery for the whole run, as in
+		// bench/run.sh: its lane must not time out and be suspended
+		// (which would defer every message with a write of its own).
+		stack.Tune(func(a *app.App) { a.Timeouts.Greeting = time.Hour }))
 	if err := st.App.Accounts.ApproveProduction(context.Background(), account.RootAccountID, 1e9, 1e7); err != nil {
 		tb.Fatal(err)
 	}
