@@ -168,6 +168,7 @@ func (w *Worker) dispatch(ctx context.Context, claims []queue.Claim, hot []*lane
 			w.release(overflow)
 		}
 	}()
+	w.sweepLocked(now)
 	for _, c := range claims {
 		j := &job{claim: c, claimed: now}
 		w.held += len(c.Recipients)
@@ -192,6 +193,22 @@ func (w *Worker) dispatch(ctx context.Context, claims []queue.Claim, hot []*lane
 		}
 	}
 	return overflowed, toHot
+}
+
+// sweepLocked forgets, at most once a minute, the failures of idle
+// destinations last heard of longer ago than the longest retry interval:
+// mail coming due for one after that starts it afresh. Without it every
+// dead domain ever mailed would keep its lane. Called with w.mu held.
+func (w *Worker) sweepLocked(now time.Time) {
+	if now.Sub(w.swept) < time.Minute {
+		return
+	}
+	w.swept = now
+	for key, l := range w.lanes {
+		if l.busy == 0 && len(l.waiting) == 0 && now.After(l.suspendedUntil.Add(w.cfg.RetryMax)) {
+			delete(w.lanes, key)
+		}
+	}
 }
 
 // overflowDelay is how long a part its lane had no room for stays in the

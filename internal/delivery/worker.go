@@ -76,6 +76,7 @@ type Worker struct {
 
 	mu    sync.Mutex
 	lanes map[string]*lane // destinations with mail held, or a failure remembered
+	swept time.Time        // when lanes were last swept of old failures
 	held  int              // recipients claimed and not yet recorded or given back
 	busy  int              // SMTP deliveries in flight
 	freed chan struct{}    // a delivery ended: the dispatcher may claim again
