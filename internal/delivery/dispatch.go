@@ -1,10 +1,10 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sesamehq/sesame/internal/delivery/transport"
@@ -32,7 +32,7 @@ type part struct {
 // lane is one destination's queue and state. Its fields are guarded by
 // Worker.mu.
 type lane struct {
-	key     string
+	key     string  // Transport.Destination: a domain, or "" for the relay
 	busy    int     // deliveries in flight
 	waiting []*part // claimed, not yet started, in claim order
 	reached bool    // a delivery reached one of its servers since it last failed
@@ -233,7 +233,7 @@ func (w *Worker) split(j *job) []*part {
 			local.rcpts = append(local.rcpts, r)
 			continue
 		}
-		key := w.destination(r)
+		key := w.transport.Destination(r) // "" is the relay
 		p := byLane[key]
 		if p == nil {
 			l := w.lanes[key]
@@ -248,15 +248,6 @@ func (w *Worker) split(j *job) []*part {
 		p.rcpts = append(p.rcpts, r)
 	}
 	return parts
-}
-
-// destination names a recipient's lane: the relay, when there is one, or
-// the recipient's domain, whose mail exchangers the transport tries.
-func (w *Worker) destination(rcpt string) string {
-	if w.transport.Relay != "" {
-		return "relay " + w.transport.Relay
-	}
-	return strings.ToLower(rcpt[strings.LastIndexByte(rcpt, '@')+1:])
 }
 
 // startLocked starts l's waiting parts while the lane and the worker have
@@ -344,7 +335,7 @@ func (w *Worker) finish(ctx context.Context, p *part, wasBusy bool, failure *tra
 					l.suspendedUntil = now.Add(min(d, max(w.cfg.RetryMax, w.cfg.Suspend)))
 					w.counters.suspension()
 					w.log.Warn("delivery: destination unreachable; its mail is deferred",
-						"destination", l.key, "until", l.suspendedUntil, "reason", l.failure.Text)
+						"destination", cmp.Or(l.key, "relay "+w.transport.Relay), "until", l.suspendedUntil, "reason", l.failure.Text)
 				}
 			}
 		}

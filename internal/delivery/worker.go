@@ -90,28 +90,25 @@ func New(cfg Config, q *queue.Queue, ids *identity.Service, sets *configset.Serv
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&cfg.Concurrency, 100)
-	def(&cfg.PerDestination, 20)
-	def(&cfg.MaxHeld, 1000)
-	def(&cfg.SuspendAfter, 3)
-	defDur(&cfg.Lease, 10*time.Minute)
-	defDur(&cfg.RetryBase, time.Minute)
-	defDur(&cfg.RetryMax, time.Hour)
-	defDur(&cfg.RetryWindow, 14*time.Hour)
-	defDur(&cfg.Suspend, time.Minute)
+	orDefault(&cfg.Concurrency, 100)
+	orDefault(&cfg.PerDestination, 20)
+	orDefault(&cfg.MaxHeld, 1000)
+	orDefault(&cfg.SuspendAfter, 3)
+	orDefault(&cfg.Lease, 10*time.Minute)
+	orDefault(&cfg.RetryBase, time.Minute)
+	orDefault(&cfg.RetryMax, time.Hour)
+	orDefault(&cfg.RetryWindow, 14*time.Hour)
+	orDefault(&cfg.Suspend, time.Minute)
 	return &Worker{cfg: cfg, queue: q, identities: ids, configSets: sets, transport: t, now: now, log: log,
 		signing: make(chan struct{}, runtime.NumCPU()),
 		lanes:   map[string]*lane{}, freed: make(chan struct{}, 1)}
+}
+
+// orDefault sets *v to d unless it is positive.
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {

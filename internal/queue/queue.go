@@ -221,31 +221,61 @@ type Stored struct {
 var ErrNoMessage = errors.New("queue: no such message")
 
 // Load reads a message.
-func (q *Queue) Load(ctx context.Context, id string) (*Stored, error) { return q.load(ctx, id, true) }
+func (q *Queue) Load(ctx context.Context, id string) (*Stored, error) {
+	return q.load(ctx, id, withMeta|withBody)
+}
 
 // LoadMeta reads a message without its body and signature: what event
 // publishing needs.
 func (q *Queue) LoadMeta(ctx context.Context, id string) (*Stored, error) {
-	return q.load(ctx, id, false)
+	return q.load(ctx, id, withMeta)
 }
 
+// LoadBrief reads what decides who hears of a message's events — its
+// account, sender, configuration set, and whether it is Sesame's own —
+// without its tags, headers, recipients or body (Tags, Headers and
+// Recipients are nil): event publishing reads most messages' events only to
+// find that nothing consumes them.
+func (q *Queue) LoadBrief(ctx context.Context, id string) (*Stored, error) {
+	return q.load(ctx, id, 0)
+}
+
+// LoadToSend reads what delivery needs of a message: LoadBrief's fields,
+// its bytes and the DKIM signature of an earlier attempt — not its tags,
+// headers or recipients (nil), which only events and the mailbox
+// simulator's replies use.
+func (q *Queue) LoadToSend(ctx context.Context, id string) (*Stored, error) {
+	return q.load(ctx, id, withBody)
+}
+
+// parts of a message load reads beyond the brief columns.
 const (
-	loadMeta = `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, system FROM messages WHERE id = ?`
-	loadAll  = `SELECT id, account_id, created_at, operation, source, identity, config_set, tags, system, data, dkim FROM messages WHERE id = ?`
+	withMeta = 1 << iota // tags, headers and recipients (the JSON meta column)
+	withBody             // the bytes and the DKIM signature
 )
 
-func (q *Queue) load(ctx context.Context, id string, withBody bool) (*Stored, error) {
+// loadQueries are load's statements by parts, kept constant so the store
+// prepares each once.
+var loadQueries = [...]string{
+	0:                   `SELECT id, account_id, created_at, operation, source, identity, config_set, system FROM messages WHERE id = ?`,
+	withMeta:            `SELECT id, account_id, created_at, operation, source, identity, config_set, system, tags FROM messages WHERE id = ?`,
+	withBody:            `SELECT id, account_id, created_at, operation, source, identity, config_set, system, data, dkim FROM messages WHERE id = ?`,
+	withMeta | withBody: `SELECT id, account_id, created_at, operation, source, identity, config_set, system, tags, data, dkim FROM messages WHERE id = ?`,
+}
+
+func (q *Queue) load(ctx context.Context, id string, parts int) (*Stored, error) {
 	var s Stored
 	var created int64
 	var md string
 	var system int
-	query := loadMeta
-	dest := []any{&s.ID, &s.AccountID, &created, &s.Operation, &s.Source, &s.From, &s.ConfigSet, &md, &system}
-	if withBody {
-		query = loadAll
+	dest := []any{&s.ID, &s.AccountID, &created, &s.Operation, &s.Source, &s.From, &s.ConfigSet, &system}
+	if parts&withMeta != 0 {
+		dest = append(dest, &md)
+	}
+	if parts&withBody != 0 {
 		dest = append(dest, &s.Data, &s.DKIM)
 	}
-	err := q.db.QueryRow(ctx, query, id).Scan(dest...)
+	err := q.db.QueryRow(ctx, loadQueries[parts], id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoMessage
 	}
@@ -253,13 +283,13 @@ func (q *Queue) load(ctx context.Context, id string, withBody bool) (*Stored, er
 		return nil, err
 	}
 	s.CreatedAt, s.System = store.FromMillis(created), system == 1
-	var m meta
 	if md != "" {
+		var m meta
 		if err := json.Unmarshal([]byte(md), &m); err != nil {
 			return nil, fmt.Errorf("queue: message %s: %w", id, err)
 		}
+		s.Tags, s.Headers, s.Recipients = m.Tags, m.Headers, m.Rcpts
 	}
-	s.Tags, s.Headers, s.Recipients = m.Tags, m.Headers, m.Rcpts
 	return &s, nil
 }
 

@@ -28,10 +28,7 @@ func (t *Transport) plan(to []string, results []Result) []*group {
 			results[i].Rcpt = rcpt
 			continue
 		}
-		domain := ""
-		if t.Relay == "" {
-			domain = strings.ToLower(rcpt[strings.LastIndexByte(rcpt, '@')+1:])
-		}
+		domain := t.Destination(rcpt)
 		g := byDomain[domain]
 		if g == nil {
 			g = &group{domain: domain}
@@ -49,6 +46,16 @@ func (t *Transport) plan(to []string, results []Result) []*group {
 		g.pos = append(g.pos, []int{i})
 	}
 	return groups
+}
+
+// Destination names where rcpt's mail goes, as Deliver groups it: its
+// domain, lower-cased, whose mail exchangers are tried — or "" for every
+// recipient when there is a Relay. rcpt must contain an "@".
+func (t *Transport) Destination(rcpt string) string {
+	if t.Relay != "" {
+		return ""
+	}
+	return strings.ToLower(rcpt[strings.LastIndexByte(rcpt, '@')+1:])
 }
 
 // fill copies per-recipient results (aligned with g.rcpts) to every position
