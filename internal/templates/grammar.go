@@ -225,7 +225,13 @@ func (g *grammar) inverseAndProgram() error {
 
 // closeBlock : OPEN_ENDBLOCK helperName CLOSE, naming the open block.
 func (g *grammar) closeBlock(open string) error {
-	if _, err := g.expect(lexer.TokenOpenEndBlock); err != nil {
+	return g.endOf(open, lexer.TokenOpenEndBlock, lexer.TokenClose)
+}
+
+// endOf reads the end of a block — opening, the helper's name, closing
+// tokens — and checks that it names the block that is open.
+func (g *grammar) endOf(open string, opening, closing lexer.TokenKind) error {
+	if _, err := g.expect(opening); err != nil {
 		return err
 	}
 	tok := g.peek(0)
@@ -236,7 +242,7 @@ func (g *grammar) closeBlock(open string) error {
 	if name != open {
 		return g.errAt(tok, fmt.Sprintf("%s doesn't match %s", open, name))
 	}
-	_, err = g.expect(lexer.TokenClose)
+	_, err = g.expect(closing)
 	return err
 }
 
@@ -256,19 +262,7 @@ func (g *grammar) rawBlock() error {
 	if _, err := g.expect(lexer.TokenContent); err != nil {
 		return err
 	}
-	if _, err := g.expect(lexer.TokenOpenEndRawBlock); err != nil {
-		return err
-	}
-	tok := g.peek(0)
-	name, err := g.helperName()
-	if err != nil {
-		return err
-	}
-	if name != open {
-		return g.errAt(tok, fmt.Sprintf("%s doesn't match %s", open, name))
-	}
-	_, err = g.expect(lexer.TokenCloseRawBlock)
-	return err
+	return g.endOf(open, lexer.TokenOpenEndRawBlock, lexer.TokenCloseRawBlock)
 }
 
 // partial : OPEN_PARTIAL (helperName | sexpr) param* hash? CLOSE
