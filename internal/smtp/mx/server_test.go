@@ -1,11 +1,11 @@
 package mx
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/sesamehq/sesame/internal/identity"
 	"github.com/sesamehq/sesame/internal/queue"
+	"github.com/sesamehq/sesame/internal/smtp/conntrack"
 	"github.com/sesamehq/sesame/internal/testkit/certs"
 )
 
@@ -435,6 +436,49 @@ func TestTooLong(t *testing.T) {
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) || se.Code != 552 || se.Message != "Message is too long." {
 		t.Errorf("oversized DATA = %v, want 552 Message is too long.", err)
+	}
+}
+
+// DATA has an idle timeout: a reporting server that stalls mid-message is
+// told 451 (it will retry) and disconnected.
+func TestDataIdleTimeout(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.DataTimeout = 400 * time.Millisecond })
+	conn, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	read := func() string {
+		t.Helper()
+		var lines []string
+		for range 20 { // a reply has few lines; bounded all the same
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return strings.Join(append(lines, err.Error()), " | ")
+			}
+			lines = append(lines, strings.TrimRight(line, "\r\n"))
+			if len(line) < 4 || line[3] != '-' {
+				break
+			}
+		}
+		return lines[len(lines)-1]
+	}
+	read() // greeting
+	for _, cmd := range []string{"EHLO reporter.example", "MAIL FROM:<>", "RCPT TO:<" + msgID + "@" + host + ">", "DATA"} {
+		fmt.Fprintf(conn, "%s\r\n", cmd)
+		if got := read(); got[0] != '2' && got[0] != '3' {
+			t.Fatalf("%s: %q", cmd, got)
+		}
+	}
+	fmt.Fprintf(conn, "Subject: stalled\r\n")
+	start := time.Now()
+	if got := read(); got != "451 4.4.2 Timeout waiting for data from client" {
+		t.Errorf("stalled client: %q", got)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond || d > 5*time.Second {
+		t.Errorf("timed out after %v, want about 400ms", d)
 	}
 }
 

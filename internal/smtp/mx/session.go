@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -68,7 +67,10 @@ func (s *session) Data(r io.Reader) error {
 		s.conn.HangUpAfterReply()
 		return errShuttingDown
 	}
-	raw, err := io.ReadAll(&idleReader{r: r, conn: s.smtp.Conn(), timeout: s.srv.cfg.DataTimeout})
+	// The idle timeout stays on until Reset, after the reply: go-smtp
+	// drains the rest of a refused message before answering.
+	s.conn.SetIdleTimeout(s.srv.cfg.DataTimeout)
+	raw, err := io.ReadAll(r)
 	if err != nil {
 		return s.readFailed(err)
 	}
@@ -94,11 +96,13 @@ func (s *session) readFailed(err error) error {
 		return errLongLine
 	case errors.As(err, &ne) && ne.Timeout():
 		s.log.Info("MX client stalled in DATA")
+		s.conn.SetIdleTimeout(0) // go-smtp's drain must fail at once, not wait again
 		s.conn.HangUpAfterReply()
 		return errDataTimeout
 	case errors.Is(err, smtp.ErrDataReset):
 		return err // BDAT transfer aborted by RSET or a hang-up: no reply is read
 	default:
+		s.conn.SetIdleTimeout(0)
 		s.conn.HangUpAfterReply()
 		return errTemporary
 	}
@@ -107,6 +111,7 @@ func (s *session) readFailed(err error) error {
 // Reset ends the transaction: after the reply to DATA, RSET, a new EHLO.
 func (s *session) Reset() {
 	s.from, s.targets = "", nil
+	s.conn.SetIdleTimeout(0)
 	s.conn.End()
 }
 
@@ -115,28 +120,4 @@ func (s *session) Reset() {
 func (s *session) Logout() error {
 	s.conn.End()
 	return nil
-}
-
-// idleReader reads DATA with an idle timeout: each read may wait up to
-// timeout for the client, however long the whole message takes; go-smtp's
-// ReadTimeout would otherwise bound the whole transfer from the DATA
-// command on.
-type idleReader struct {
-	r       io.Reader
-	conn    net.Conn
-	timeout time.Duration
-	armed   time.Time // when the deadline was last pushed back
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
-	// Re-arm when a quarter of the timeout (at most a second) has passed:
-	// a client is cut off after between three quarters of the timeout and
-	// all of it without a byte.
-	if now := time.Now(); r.armed.IsZero() || now.Sub(r.armed) > min(time.Second, r.timeout/4) {
-		r.armed = now
-		if err := r.conn.SetReadDeadline(now.Add(r.timeout)); err != nil {
-			return 0, err
-		}
-	}
-	return r.r.Read(p)
 }
